@@ -1,1 +1,109 @@
-// in progress
+#include "kernel_prefix.h"
+
+#include <array>
+
+#include "text.h"
+
+namespace wgevents::detail {
+namespace {
+
+// pr_fmt of the WireGuard module and of its AmneziaWG fork, which prints the same formats.
+constexpr std::array<std::string_view, 2> kModulePrefixes{"wireguard: ", "amneziawg: "};
+constexpr std::string_view kRatelimitPrefix = "net_ratelimit: ";
+// A bracketed timestamp is short; a longer bracket is text, not a timestamp.
+constexpr std::size_t kMaxBracketToken = 40;
+
+bool is_timestamp_char(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '+' ||
+         c == ',' || c == '.' || c == ':' || c == '/';
+}
+
+// `[ 1234.567890] `, `[Mon Jun  6 19:05:37 2022] `, `[  +7,696954] `, or the `t` decoration
+// `[1234] `. Returns bytes to skip, 0 if `text` does not start with such a token.
+std::size_t bracket_token(std::string_view text) {
+  if (text.empty() || text.front() != '[') return 0;
+  std::size_t i = 1;
+  while (i < text.size() && i <= kMaxBracketToken && is_timestamp_char(text[i])) ++i;
+  if (i >= text.size() || text[i] != ']' || i == 1) return 0;
+  ++i;
+  while (i < text.size() && text[i] == ' ') ++i;
+  return i;
+}
+
+std::string_view module_prefix(std::string_view text) {
+  for (auto prefix : kModulePrefixes) {
+    if (text.substr(0, prefix.size()) == prefix) return prefix;
+  }
+  return {};
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// Dynamic debug decorations other than `t`: `m` (`wireguard:`), `f` (`func:`), `s` (`file:`)
+// and `l` (`line:`) run together without spaces, and one space closes them.
+std::size_t decoration_token(std::string_view text) {
+  std::string_view prefix = module_prefix(text);
+  if (!prefix.empty()) {
+    // `wireguard: wireguard: wg0: ...` is the `m` decoration alone before pr_fmt.
+    return module_prefix(text.substr(prefix.size())).empty() ? 0 : prefix.size();
+  }
+  auto space = text.find(' ');
+  if (space == std::string_view::npos || space < 2 || text[space - 1] != ':') return 0;
+  return module_prefix(text.substr(space + 1)).empty() ? 0 : space + 1;
+}
+
+bool is_interface_byte(unsigned char c) { return c > ' ' && c != '/' && c != 0x7f; }
+
+}  // namespace
+
+KernelLine split_kernel_line(std::string_view content) {
+  KernelLine line;
+  std::string_view text = content;
+  // printk time, then the thread id of the `t` decoration.
+  for (int i = 0; i < 2; ++i) {
+    std::size_t n = bracket_token(text);
+    if (n == 0) break;
+    text.remove_prefix(n);
+  }
+  if (starts_with(text, "<intr> ")) text.remove_prefix(7);
+
+  if (starts_with(text, kRatelimitPrefix)) {
+    line.kind = KernelLine::Kind::ratelimit;
+    line.body = text.substr(kRatelimitPrefix.size());
+    return line;
+  }
+  text.remove_prefix(decoration_token(text));
+  std::string_view prefix = module_prefix(text);
+  if (prefix.empty()) return line;  // not_wireguard
+
+  line.module = text.substr(0, prefix.size() - 2);
+  text.remove_prefix(prefix.size());
+  if (!is_valid_utf8(text)) {
+    line.kind = KernelLine::Kind::malformed;
+    line.reason = MalformedReason::invalid_utf8;
+    return line;
+  }
+  // `<ifname>: `. The banner (`WireGuard 1.0.0 loaded.`) has a space before any colon.
+  std::size_t i = 0;
+  while (i < text.size() && text[i] != ':' && text[i] != ' ') ++i;
+  if (i == text.size() || text[i] != ':' || i + 1 >= text.size() || text[i + 1] != ' ') {
+    line.kind = KernelLine::Kind::wireguard_unknown;
+    return line;
+  }
+  std::string_view ifname = text.substr(0, i);
+  bool valid = !ifname.empty() && ifname.size() <= kMaxInterfaceName;
+  for (char c : ifname) valid = valid && is_interface_byte(static_cast<unsigned char>(c));
+  if (!valid) {
+    line.kind = KernelLine::Kind::malformed;
+    line.reason = MalformedReason::bad_interface;
+    return line;
+  }
+  line.kind = KernelLine::Kind::wireguard;
+  line.interface = ifname;
+  line.body = text.substr(i + 2);
+  return line;
+}
+
+}  // namespace wgevents::detail

@@ -1,1 +1,165 @@
-// in progress
+#include "wgevents/parser/parse.h"
+
+#include <array>
+#include <cstring>
+
+#include "event_table.h"
+#include "framing.h"
+#include "kernel_prefix.h"
+
+namespace wgevents {
+namespace {
+
+constexpr std::array<std::string_view, kEventKindCount> kEventNames{
+    "handshake_initiation_received",
+    "handshake_response_received",
+    "keepalive_received",
+    "unallowed_src_ip",
+    "invalid_packet_type",
+    "invalid_packet_size",
+    "handshake_initiation_sent",
+    "handshake_response_sent",
+    "keepalive_sent",
+    "handshake_gave_up",
+    "handshake_retry",
+    "handshake_stale_retry",
+    "keys_zeroed",
+    "peer_created",
+    "peer_destroyed",
+    "no_endpoint",
+    "keypair_created",
+    "keypair_destroyed",
+    "packet_delivery_failed",
+    "cookie_decrypt_failed",
+    "cookie_response_received",
+    "invalid_mac",
+    "invalid_handshake_initiation",
+    "invalid_handshake_response",
+    "invalid_nonce",
+    "handshake_dropped",
+    "cookie_response_sent",
+    "invalid_ip_packet",
+    "no_allowed_ips_match",
+    "no_route",
+    "interface_created",
+    "interface_destroyed",
+    "namespace_exiting",
+    "routing_loop_avoided",
+    "invalid_packet",
+    "kernel_ratelimit_suppressed",
+};
+
+ParseResult malformed(ParseResult result, MalformedReason reason) {
+  result.status = ParseStatus::malformed;
+  result.reason = reason;
+  return result;
+}
+
+// A message ends at its first newline: what follows is a kmsg continuation (` KEY=value`) or
+// the terminator rsyslog puts after an RFC 5424 message.
+std::string_view first_line(std::string_view message) {
+  auto newline = message.find('\n');
+  if (newline != std::string_view::npos) message = message.substr(0, newline);
+  if (!message.empty() && message.back() == '\r') message.remove_suffix(1);
+  return message;
+}
+
+}  // namespace
+
+std::string_view event_name(EventKind kind) { return kEventNames[static_cast<std::size_t>(kind)]; }
+
+std::optional<EventKind> event_kind_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kEventNames.size(); ++i) {
+    if (kEventNames[i] == name) return static_cast<EventKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view status_name(ParseStatus status) {
+  switch (status) {
+    case ParseStatus::event: return "event";
+    case ParseStatus::ignored: return "ignored";
+    case ParseStatus::unknown: return "unknown";
+    case ParseStatus::malformed: return "malformed";
+  }
+  return "?";
+}
+
+std::string_view malformed_reason_name(MalformedReason reason) {
+  switch (reason) {
+    case MalformedReason::none: return "none";
+    case MalformedReason::nul_byte: return "nul_byte";
+    case MalformedReason::invalid_utf8: return "invalid_utf8";
+    case MalformedReason::too_long: return "too_long";
+    case MalformedReason::bad_priority: return "bad_priority";
+    case MalformedReason::bad_header: return "bad_header";
+    case MalformedReason::bad_interface: return "bad_interface";
+    case MalformedReason::bad_field: return "bad_field";
+  }
+  return "?";
+}
+
+std::string_view framing_name(Framing framing) {
+  switch (framing) {
+    case Framing::plain: return "plain";
+    case Framing::rfc3164: return "rfc3164";
+    case Framing::rfc5424: return "rfc5424";
+    case Framing::kmsg: return "kmsg";
+  }
+  return "?";
+}
+
+Parser::Parser() : table_(std::make_unique<EventTable>()) {}
+Parser::~Parser() = default;
+Parser::Parser(Parser&&) noexcept = default;
+Parser& Parser::operator=(Parser&&) noexcept = default;
+
+ParseResult Parser::parse(std::string_view message) const {
+  ParseResult result;
+  if (message.size() > kMaxMessageBytes) return malformed(result, MalformedReason::too_long);
+  message = first_line(message);
+  if (std::memchr(message.data(), '\0', message.size()) != nullptr) {
+    return malformed(result, MalformedReason::nul_byte);
+  }
+
+  detail::FramingOutcome framed = detail::strip_framing(message, result.envelope);
+  if (!framed.ok) return malformed(result, framed.reason);
+
+  detail::KernelLine line = detail::split_kernel_line(framed.content);
+  EventTable::Match match = EventTable::Match::unknown;
+  switch (line.kind) {
+    case detail::KernelLine::Kind::not_wireguard:
+      result.status = ParseStatus::ignored;
+      return result;
+    case detail::KernelLine::Kind::wireguard_unknown:
+      result.status = ParseStatus::unknown;
+      return result;
+    case detail::KernelLine::Kind::malformed:
+      return malformed(result, line.reason);
+    case detail::KernelLine::Kind::ratelimit:
+      match = table_->match_ratelimit(line.body, result.event);
+      break;
+    case detail::KernelLine::Kind::wireguard:
+      result.event.module = line.module;
+      result.event.interface = line.interface;
+      match = table_->match(line.body, result.event);
+      break;
+  }
+  switch (match) {
+    case EventTable::Match::event:
+      result.status = ParseStatus::event;
+      return result;
+    case EventTable::Match::unknown:
+      // An unrecognised `net_ratelimit:` line is some other kernel message.
+      result.status = line.kind == detail::KernelLine::Kind::ratelimit ? ParseStatus::ignored
+                                                                        : ParseStatus::unknown;
+      result.event = Event{};
+      return result;
+    case EventTable::Match::malformed:
+      result.event = Event{};
+      return malformed(result, MalformedReason::bad_field);
+  }
+  return result;
+}
+
+}  // namespace wgevents

@@ -1,0 +1,33 @@
+// Layer 2: from the logged text to the WireGuard message body.
+//
+//   [ 1234.567890] [1234] wireguard:wg_xmit:226: wireguard: wg0: <body>
+//   ^ printk time  ^ dynamic debug decorations     ^ pr_fmt  ^ ifname
+#pragma once
+
+#include <string_view>
+
+#include "wgevents/parser/parse.h"
+
+namespace wgevents::detail {
+
+struct KernelLine {
+  enum class Kind {
+    not_wireguard,      // any other text: ignored
+    ratelimit,          // `net_ratelimit: ...`: body holds what follows the prefix
+    wireguard,          // module, interface and body are set
+    wireguard_unknown,  // `wireguard: ` with no `<ifname>: ` after it (banner, copyright)
+    malformed,          // bad interface name or bytes that are not UTF-8
+  };
+  Kind kind = Kind::not_wireguard;
+  MalformedReason reason = MalformedReason::none;
+  std::string_view module;
+  std::string_view interface;
+  std::string_view body;
+};
+
+KernelLine split_kernel_line(std::string_view content);
+
+// Linux interface names: 1 to IFNAMSIZ-1 bytes.
+inline constexpr std::size_t kMaxInterfaceName = 15;
+
+}  // namespace wgevents::detail

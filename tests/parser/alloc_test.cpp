@@ -1,0 +1,44 @@
+// The hot path allocates nothing per line once the parser is built: every kind of line of the
+// test data, parsed again and again, must not reach the heap.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "tsv.h"
+#include "wgevents/parser/parse.h"
+
+namespace {
+long g_allocations = 0;
+}
+
+void* operator new(std::size_t size) {
+  ++g_allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("parsing allocates nothing in steady state") {
+  using wgevents::testing::read_tsv;
+  std::vector<std::string> messages;
+  for (auto& row : read_tsv("parser/bodies.tsv")) {
+    messages.push_back("<7>Nov 24 10:00:00 gw1 kernel: [ 1.5] wireguard: wg0: " + row.columns[0]);
+    messages.push_back("<7>1 2026-11-24T10:00:00Z gw1 kernel - - -  wireguard:wg_xmit:1: wireguard: wg0: " + row.columns[0] + "\n");
+    messages.push_back("7,1,2,-;amneziawg: awg0: " + row.columns[0]);
+  }
+  for (auto& row : read_tsv("parser/lines.tsv")) messages.push_back(row.columns[0]);
+
+  wgevents::Parser parser;
+  std::size_t events = 0;
+  for (const auto& m : messages) events += parser.parse(m).status == wgevents::ParseStatus::event;
+  long before = g_allocations;
+  for (int round = 0; round < 50; ++round) {
+    for (const auto& m : messages) parser.parse(m);
+  }
+  CHECK(events > 100);
+  CHECK(g_allocations - before == 0);
+}
