@@ -1,0 +1,209 @@
+// wireguard_events_exporter: WireGuard kernel events from syslog (or a saved log) to Prometheus.
+//
+// Wiring only: flags -> inputs -> pipeline -> state -> metrics page -> HTTP, all on one
+// io_context thread. Shutdown by cancelling: SIGTERM/SIGINT close every socket and run()
+// returns when no work is left.
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "inputs/replay_input.h"
+#include "inputs/tcp_input.h"
+#include "inputs/udp_input.h"
+#include "log.h"
+#include "metrics/metrics_page.h"
+#include "pipeline.h"
+#include "wgevents/config/config.h"
+#include "wgevents/http/landing_page.h"
+#include "wgevents/http/server.h"
+
+#ifndef WGEVENTS_VERSION
+#define WGEVENTS_VERSION "0.0.0"
+#endif
+#ifndef WGEVENTS_REVISION
+#define WGEVENTS_REVISION "unknown"
+#endif
+
+namespace wgevents {
+namespace {
+
+namespace asio = boost::asio;
+
+// A configuration problem only the system can tell (an address in use, an unreadable file):
+// one line naming the flag, exit status 1.
+struct RuntimeError {
+  std::string message;
+};
+
+// The address to bind for a listen flag. `:port` is every address: IPv6 and IPv4 on one
+// dual-stack socket, or IPv4 alone where the host has no IPv6.
+template <typename Protocol>
+typename Protocol::endpoint resolve(asio::io_context& io, const ListenAddress& address,
+                                    std::string_view flag) {
+  boost::system::error_code ec;
+  if (address.any_host) return {Protocol::v6(), address.port};
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (!ec) return {ip, address.port};
+  typename Protocol::resolver resolver(io);
+  auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+  if (ec || results.empty()) {
+    throw RuntimeError{fmt::format("{}: cannot resolve {}: {}", flag, address.host,
+                                   ec ? ec.message() : "no address")};
+  }
+  return results.begin()->endpoint();
+}
+
+int replay_once(const Config& config, Pipeline& pipeline, const WireguardState& state,
+                const SelfMetrics& self) {
+  ReplayInput replay(config.replay, pipeline);
+  if (auto ec = replay.open()) throw RuntimeError{fmt::format("--replay: {}: {}", config.replay, ec.message())};
+  replay.replay_all();
+  if (auto ec = replay.read_error()) throw RuntimeError{fmt::format("--replay: {}: {}", config.replay, ec.message())};
+  std::string page = MetricsPage(state, self, PageOptions{config.endpoint_label}, unix_now()).render_all();
+  std::fwrite(page.data(), 1, page.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+int serve(const Config& config, const Log& log) {
+  asio::io_context io(1);
+  Parser parser;
+  WireguardState state(StateLimits{config.peers_max, config.interfaces_max});
+  SelfMetrics self(WGEVENTS_VERSION, WGEVENTS_REVISION);
+  Pipeline pipeline(parser, state, self, config.syslog_allowed_sources);
+
+  if (!config.replay.empty() && config.once) return replay_once(config, pipeline, state, self);
+
+  // Inputs first, so that /-/ready is true from the moment HTTP answers.
+  std::unique_ptr<UdpInput> udp;
+  if (config.syslog_udp_listen_address) {
+    const auto& address = *config.syslog_udp_listen_address;
+    auto endpoint = resolve<asio::ip::udp>(io, address, "--syslog.udp-listen-address");
+    udp = std::make_unique<UdpInput>(io, endpoint, pipeline);
+    auto ec = udp->start();
+    if (ec && address.any_host) {
+      udp = std::make_unique<UdpInput>(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), address.port), pipeline);
+      ec = udp->start();
+    }
+    if (ec) {
+      throw RuntimeError{fmt::format("--syslog.udp-listen-address: cannot listen on {}: {}",
+                                     format_listen_address(address), ec.message())};
+    }
+    const auto local = udp->local_endpoint();
+    log.info("listening for syslog", "transport=udp address={} receive_buffer_bytes={} drop_reporting={}",
+             fmt::format("{}:{}", local.address().to_string(), local.port()), udp->receive_buffer_bytes(),
+             udp->reports_drops());
+    if (udp->receive_buffer_bytes() < 2 * UdpInputOptions{}.receive_buffer_bytes) {
+      log.warn("receive buffer smaller than asked; bursts may be dropped (receive_drops_total)",
+               "granted_bytes={} hint=\"raise net.core.rmem_max or run with CAP_NET_ADMIN\"",
+               udp->receive_buffer_bytes());
+    }
+  }
+  std::unique_ptr<TcpInput> tcp;
+  if (config.syslog_tcp_listen_address) {
+    const auto& address = *config.syslog_tcp_listen_address;
+    auto endpoint = resolve<asio::ip::tcp>(io, address, "--syslog.tcp-listen-address");
+    tcp = std::make_unique<TcpInput>(io, endpoint, pipeline, config.syslog_tcp_max_connections);
+    auto ec = tcp->start();
+    if (ec && address.any_host) {
+      tcp = std::make_unique<TcpInput>(io, asio::ip::tcp::endpoint(asio::ip::tcp::v4(), address.port), pipeline,
+                                       config.syslog_tcp_max_connections);
+      ec = tcp->start();
+    }
+    if (ec) {
+      throw RuntimeError{fmt::format("--syslog.tcp-listen-address: cannot listen on {}: {}",
+                                     format_listen_address(address), ec.message())};
+    }
+    const auto local = tcp->local_endpoint();
+    log.info("listening for syslog", "transport=tcp address={}:{} max_connections={}",
+             local.address().to_string(), local.port(), config.syslog_tcp_max_connections);
+  }
+  std::unique_ptr<ReplayInput> replay;
+  if (!config.replay.empty()) {
+    replay = std::make_unique<ReplayInput>(config.replay, pipeline);
+    if (auto ec = replay->open()) throw RuntimeError{fmt::format("--replay: {}: {}", config.replay, ec.message())};
+  }
+
+  HttpRoutes routes;
+  routes.telemetry_path = config.web_telemetry_path;
+  routes.metrics = [&]() -> std::unique_ptr<ChunkSource> {
+    return std::make_unique<MetricsPage>(state, self, PageOptions{config.endpoint_label}, unix_now());
+  };
+  routes.ready = [] { return true; };  // every input listens before the server starts
+  routes.landing_page_html = landing_page_html(config.web_telemetry_path, WGEVENTS_VERSION);
+  std::unique_ptr<HttpServer> http;
+  const auto& web = config.web_listen_address;
+  auto web_endpoint = resolve<asio::ip::tcp>(io, web, "--web.listen-address");
+  try {
+    http = std::make_unique<HttpServer>(io, web_endpoint, routes);
+  } catch (const boost::system::system_error& e) {
+    if (!web.any_host) {
+      throw RuntimeError{fmt::format("--web.listen-address: cannot listen on {}: {}", format_listen_address(web),
+                                     e.code().message())};
+    }
+    try {
+      http = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(asio::ip::tcp::v4(), web.port), routes);
+    } catch (const boost::system::system_error& e4) {
+      throw RuntimeError{fmt::format("--web.listen-address: cannot listen on {}: {}", format_listen_address(web),
+                                     e4.code().message())};
+    }
+  }
+  http->start();
+  const auto web_local = http->local_endpoint();
+  log.info("serving metrics", "address={}:{} path={}", web_local.address().to_string(), web_local.port(),
+           config.web_telemetry_path);
+
+  if (replay) {
+    replay->start(io, [&log, &config](boost::system::error_code ec) {
+      if (ec) {
+        log.error("replay stopped", "file={} err=\"{}\"", config.replay, ec.message());
+      } else {
+        log.info("replay done", "file={}", config.replay);
+      }
+    });
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec == asio::error::operation_aborted) return;
+    log.info("shutting down", "signal={}", signal);
+    if (http) http->stop();
+    if (udp) udp->stop();
+    if (tcp) tcp->stop();
+    if (replay) replay->stop();
+  });
+  io.run();
+  return 0;
+}
+
+}  // namespace
+}  // namespace wgevents
+
+int main(int argc, char** argv) {
+  using namespace wgevents;
+  std::signal(SIGPIPE, SIG_IGN);  // a scraper that goes away is an error code, not a death
+  CommandLineOutcome outcome = parse_command_line(argc, argv, WGEVENTS_VERSION);
+  if (outcome.action == CommandLineOutcome::Action::exit) {
+    std::fputs(outcome.output.c_str(), stdout);
+    if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
+    return outcome.exit_code;
+  }
+  Log log(outcome.config.log_level);
+  try {
+    return serve(outcome.config, log);
+  } catch (const RuntimeError& e) {
+    std::fprintf(stderr, "%s\n", e.message.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    log.error("fatal", "err=\"{}\"", e.what());
+    return 1;
+  }
+}

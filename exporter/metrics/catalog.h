@@ -1,0 +1,79 @@
+// Every metric the exporter serves, declared once: name, type and HELP text.
+//
+// docs/metrics.md describes the same list for users, and a test checks a real scrape against
+// that file, so a change here without a change there fails the build's tests.
+#pragma once
+
+#include <string_view>
+
+namespace wgevents::metric {
+
+struct Info {
+  std::string_view name;
+  std::string_view type;  // "counter" or "gauge"
+  std::string_view help;
+};
+
+// Domain metrics, from the kernel's lines.
+inline constexpr Info kPeerEvents{
+    "wireguard_peer_events_total", "counter",
+    "WireGuard kernel log lines about a peer, by interface, peer id and event."};
+inline constexpr Info kInterfaceEvents{
+    "wireguard_interface_events_total", "counter",
+    "WireGuard kernel log lines that name no peer, by interface and event."};
+inline constexpr Info kNoRouteErrors{
+    "wireguard_no_route_errors_total", "counter",
+    "No-route errors sending to an endpoint, by interface, endpoint address family and errno."};
+inline constexpr Info kLastHandshakeTimestamp{
+    "wireguard_peer_last_handshake_timestamp_seconds", "gauge",
+    "Unix time of the peer's last completed handshake (a new keypair)."};
+inline constexpr Info kLastHandshakeAge{
+    "wireguard_peer_last_handshake_age_seconds", "gauge",
+    "Seconds since the peer's last completed handshake, at the time of the scrape."};
+inline constexpr Info kLastSeenTimestamp{
+    "wireguard_peer_last_seen_timestamp_seconds", "gauge",
+    "Unix time of the last kernel log line proving the peer sent us a packet."};
+inline constexpr Info kHandshakeAttempts{
+    "wireguard_peer_handshake_attempts", "gauge",
+    "Handshake attempts of the peer's current retry series; 0 after a completed handshake."};
+inline constexpr Info kEndpointInfo{
+    "wireguard_peer_endpoint_info", "gauge",
+    "The peer's current endpoint as a label; the value is always 1."};
+inline constexpr Info kEndpointChanges{
+    "wireguard_peer_endpoint_changes_total", "counter",
+    "Times the peer's endpoint differed from the one seen before (roaming, NAT rebinding)."};
+inline constexpr Info kPeers{
+    "wireguard_peers", "gauge", "Peers the exporter tracks on the interface."};
+
+// The exporter's own metrics.
+inline constexpr Info kBuildInfo{
+    "wireguard_events_exporter_build_info", "gauge",
+    "Version and revision the exporter was built from; the value is always 1."};
+inline constexpr Info kMessagesReceived{
+    "wireguard_events_exporter_messages_received_total", "counter",
+    "Syslog messages taken in, by transport."};
+inline constexpr Info kReceivedBytes{
+    "wireguard_events_exporter_received_bytes_total", "counter",
+    "Bytes of the syslog messages taken in, by transport."};
+inline constexpr Info kLines{
+    "wireguard_events_exporter_lines_total", "counter",
+    "Messages taken in, by what became of them: event, ignored, unknown, malformed or rejected."};
+inline constexpr Info kReceiveDrops{
+    "wireguard_events_exporter_receive_drops_total", "counter",
+    "Messages the kernel dropped before the exporter could read them, by transport."};
+inline constexpr Info kRatelimitSuppressed{
+    "wireguard_events_exporter_kernel_ratelimit_suppressed_total", "counter",
+    "Kernel messages lost to the kernel's own rate limit, as reported by net_ratelimit lines."};
+inline constexpr Info kHosts{
+    "wireguard_events_exporter_hosts", "gauge", "Hosts whose lines the exporter counts now."};
+inline constexpr Info kPeersEvicted{
+    "wireguard_events_exporter_peers_evicted_total", "counter",
+    "Peers dropped, with their series, because the tracked peers reached --peers.max."};
+inline constexpr Info kLastMessageTimestamp{
+    "wireguard_events_exporter_last_message_timestamp_seconds", "gauge",
+    "Unix time of the last message taken in."};
+inline constexpr Info kConnectionsRefused{
+    "wireguard_events_exporter_connections_refused_total", "counter",
+    "Syslog connections refused because --syslog.tcp-max-connections were open, by transport."};
+
+}  // namespace wgevents::metric

@@ -1,0 +1,62 @@
+// The /metrics page, written family by family straight from WireguardState.
+//
+// No series objects exist between scrapes: each scrape walks the peer slots and writes text
+// in pieces of about 64 KiB, so 10,000 peers x 19 events cost a 64 KiB buffer, not hundreds of
+// MB of label strings. Between pieces the io_context goes on taking in lines; a peer created
+// or removed meanwhile may be missing from some families of that one scrape.
+//
+// The state and self metrics must outlive the page. Used on the io_context thread only.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "metrics/self_metrics.h"
+#include "state/wireguard_state.h"
+#include "wgevents/http/server.h"
+
+namespace wgevents {
+
+struct PageOptions {
+  bool endpoint_label = true;  // --endpoint-label: export wireguard_peer_endpoint_info
+};
+
+class MetricsPage : public ChunkSource {
+ public:
+  // `now`: Unix time of the scrape, for wireguard_peer_last_handshake_age_seconds.
+  MetricsPage(const WireguardState& state, const SelfMetrics& self, PageOptions options, double now);
+
+  bool next(std::string& out) override;
+
+  // The whole page at once (for --replay --once).
+  std::string render_all();
+
+  static constexpr std::size_t kPieceBytes = 64 * 1024;
+
+ private:
+  enum class Section {
+    peer_events, interface_events, no_route, last_handshake, handshake_age, last_seen,
+    attempts, endpoint_info, endpoint_changes, peers, self, done,
+  };
+  void write_header(std::string& out) const;
+  // Writes the rows of one peer or interface at `position_`; false when the section is done.
+  bool write_rows(std::string& out);
+  void write_peer_rows(std::string& out, const PeerState& peer) const;
+
+  const WireguardState& state_;
+  const SelfMetrics& self_;
+  PageOptions options_;
+  double now_;
+  Section section_ = Section::peer_events;
+  bool header_written_ = false;
+  std::size_t position_ = 0;  // peer slot or interface index within the section
+};
+
+// Prometheus text format label value: backslash, double quote and newline escaped.
+void append_label_value(std::string& out, std::string_view value);
+// `192.0.2.1:51820`, `[2001:db8::1]:51820`, `[fe80::1%3]:51820` (flowinfo dropped).
+void append_endpoint_label(std::string& out, const Endpoint& endpoint);
+// The symbolic name of a negated kernel errno (`-101` -> `ENETUNREACH`), else the code itself.
+void append_errno_label(std::string& out, std::int32_t error);
+
+}  // namespace wgevents

@@ -1,0 +1,67 @@
+// The exporter's reports on itself (lines_total{result}, messages and bytes per transport,
+// drops, rate-limit losses, ...), kept in a prometheus-cpp Registry, plus the standard
+// process_* metrics read from /proc at scrape time.
+//
+// The counters the hot path touches are looked up once, here, and held as pointers, so
+// counting a line is an atomic add with no label hashing.
+// Not thread-safe beyond what prometheus-cpp's atomics give: used on the io_context thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "inputs/message.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace wgevents {
+
+// What became of a message (the `result` label of lines_total).
+enum class LineResult : std::uint8_t { event, ignored, unknown, malformed, rejected };
+inline constexpr std::size_t kLineResultCount = 5;
+std::string_view line_result_name(LineResult result);
+
+class SelfMetrics {
+ public:
+  SelfMetrics(std::string_view version, std::string_view revision);
+  ~SelfMetrics();
+  SelfMetrics(const SelfMetrics&) = delete;
+  SelfMetrics& operator=(const SelfMetrics&) = delete;
+
+  void message_received(Transport transport, std::size_t bytes, double now);
+  void line(LineResult result);
+  void receive_drops(Transport transport, std::uint64_t count);
+  void connection_refused(Transport transport);
+  void ratelimit_suppressed(std::uint64_t count);
+  // The state's running total; the counter follows it.
+  void set_peers_evicted(std::uint64_t total);
+  void set_hosts(std::size_t hosts);
+
+  std::uint64_t lines(LineResult result) const;
+  std::uint64_t messages(Transport transport) const;
+
+  // The text exposition of every self and process metric.
+  std::string render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::array<prometheus::Counter*, kLineResultCount> lines_{};
+  std::array<prometheus::Counter*, kTransportCount> messages_{};
+  std::array<prometheus::Counter*, kTransportCount> bytes_{};
+  std::array<prometheus::Counter*, kTransportCount> drops_{};
+  std::array<prometheus::Counter*, kTransportCount> refused_{};
+  prometheus::Counter* suppressed_ = nullptr;
+  prometheus::Counter* evicted_ = nullptr;
+  prometheus::Gauge* last_message_ = nullptr;
+  prometheus::Gauge* hosts_ = nullptr;
+  std::uint64_t evicted_total_ = 0;
+};
+
+}  // namespace wgevents

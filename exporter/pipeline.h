@@ -1,0 +1,44 @@
+// The one path every message takes: count it, check its sender, parse it, apply it to the
+// state. Inputs call it (MessageSink); nothing else writes to WireguardState or SelfMetrics.
+//
+// Used on the io_context thread only. Allocates nothing per message once peers are known.
+#pragma once
+
+#include <vector>
+
+#include "inputs/message.h"
+#include "metrics/self_metrics.h"
+#include "state/wireguard_state.h"
+#include "wgevents/config/addresses.h"
+#include "wgevents/parser/parse.h"
+
+namespace wgevents {
+
+class Pipeline : public MessageSink {
+ public:
+  Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& self,
+           std::vector<Cidr> allowed_sources);
+
+  void on_message(Transport transport, std::string_view message, const MessageSource& source) override;
+  void on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) override;
+  void on_receive_drops(Transport transport, std::uint64_t count) override;
+  void on_connection_refused(Transport transport) override;
+
+ private:
+  bool allowed(const MessageSource& source) const;
+  // Lines received live are stamped with the time of receipt; lines replayed from a file with
+  // their own syslog timestamp where it is a full one (metrics.md, "Time").
+  double event_time(Transport transport, const ParseResult& result, double now) const;
+
+  const Parser& parser_;
+  WireguardState& state_;
+  SelfMetrics& self_;
+  std::vector<Cidr> allowed_sources_;
+  long local_utc_offset_ = 0;  // for syslog headers in local time (RFC 3164)
+  int current_year_ = 1970;
+};
+
+// Unix time now, from the system's real-time clock.
+double unix_now();
+
+}  // namespace wgevents

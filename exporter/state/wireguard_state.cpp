@@ -1,0 +1,165 @@
+#include "wireguard_state.h"
+
+namespace wgevents {
+namespace {
+
+// Lines that prove the peer sent us something (metrics.md, last_seen_timestamp_seconds).
+constexpr bool proves_peer_sent(EventKind kind) {
+  switch (kind) {
+    case EventKind::handshake_initiation_received:
+    case EventKind::handshake_response_received:
+    case EventKind::keepalive_received:
+    case EventKind::unallowed_src_ip:
+    case EventKind::invalid_packet_type:
+    case EventKind::invalid_packet_size:
+    case EventKind::packet_delivery_failed:
+    case EventKind::keypair_created:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The endpoint label keeps address, port and scope; flowinfo alone changing is no roaming.
+bool same_endpoint(const Endpoint& a, const Endpoint& b) {
+  return a.address == b.address && a.port == b.port && a.scope_id == b.scope_id;
+}
+
+}  // namespace
+
+WireguardState::WireguardState(StateLimits limits) : limits_(limits) {
+  peer_index_.reserve(limits_.max_peers);
+  interfaces_.reserve(limits_.max_interfaces);
+}
+
+int WireguardState::find_or_add_interface(std::string_view name) {
+  if (last_interface_ < interfaces_.size() && interfaces_[last_interface_].name == name) {
+    return last_interface_;
+  }
+  for (std::size_t i = 0; i < interfaces_.size(); ++i) {
+    if (interfaces_[i].name == name) return static_cast<int>(last_interface_ = static_cast<std::uint16_t>(i));
+  }
+  if (interfaces_.size() >= limits_.max_interfaces) return -1;
+  interfaces_.push_back(InterfaceState{std::string(name), {}, {}, 0});
+  last_interface_ = static_cast<std::uint16_t>(interfaces_.size() - 1);
+  return last_interface_;
+}
+
+WireguardState::Outcome WireguardState::apply(const Event& event, double now) {
+  int interface = find_or_add_interface(event.interface);
+  if (interface < 0) return Outcome::rejected;
+  InterfaceState& iface = interfaces_[static_cast<std::size_t>(interface)];
+
+  if (is_interface_event(event.kind)) {
+    iface.events[interface_event_index(event.kind)]++;
+    if (event.kind == EventKind::no_route) {
+      bool found = false;
+      for (auto& n : iface.no_route) {
+        if (n.family == event.endpoint.address.family && n.error == event.error) {
+          n.count++;
+          found = true;
+          break;
+        }
+      }
+      if (!found) iface.no_route.push_back({event.endpoint.address.family, event.error, 1});
+    } else if (event.kind == EventKind::interface_destroyed) {
+      for (std::uint32_t slot = 0; slot < peers_.size(); ++slot) {
+        if (peers_[slot].in_use && peers_[slot].interface == interface) remove_peer(slot);
+      }
+    }
+    return Outcome::counted;
+  }
+
+  if (!is_peer_event(event.kind) || !event.has_peer) return Outcome::counted;
+  std::uint32_t slot = find_or_add_peer(static_cast<std::uint16_t>(interface), event.peer);
+  PeerState& peer = peers_[slot];
+  apply_peer_event(peer, event, now);
+  // The peer's series go with it, the final count included (metrics.md).
+  if (event.kind == EventKind::peer_destroyed) remove_peer(slot);
+  return Outcome::counted;
+}
+
+void WireguardState::apply_peer_event(PeerState& peer, const Event& event, double now) {
+  peer.events[peer_event_index(event.kind)]++;
+  if (event.endpoint.known()) {
+    if (peer.endpoint.known() && !same_endpoint(peer.endpoint, event.endpoint)) {
+      peer.endpoint_changes++;
+    }
+    peer.endpoint = event.endpoint;  // a later (einval) keeps the endpoint we know
+  }
+  if (proves_peer_sent(event.kind)) peer.last_seen = now;
+  switch (event.kind) {
+    case EventKind::keypair_created:
+      peer.last_handshake = now;
+      peer.handshake_attempts = 0;
+      break;
+    case EventKind::handshake_retry:
+      peer.handshake_attempts = event.try_number;
+      break;
+    case EventKind::handshake_gave_up:
+      peer.handshake_attempts = event.attempts;
+      break;
+    default:
+      break;
+  }
+}
+
+std::uint32_t WireguardState::find_or_add_peer(std::uint16_t interface, std::uint64_t id) {
+  PeerKey key{interface, id};
+  if (auto it = peer_index_.find(key); it != peer_index_.end()) {
+    lru_unlink(it->second);
+    lru_push_newest(it->second);
+    return it->second;
+  }
+  if (peer_index_.size() >= limits_.max_peers && lru_oldest_ != kNoSlot) {
+    remove_peer(lru_oldest_);
+    peers_evicted_++;
+  }
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(peers_.size());
+    peers_.emplace_back();
+  }
+  PeerState& peer = peers_[slot];
+  peer = PeerState{};
+  peer.in_use = true;
+  peer.interface = interface;
+  peer.id = id;
+  peer_index_.emplace(key, slot);
+  interfaces_[interface].peers++;
+  lru_push_newest(slot);
+  return slot;
+}
+
+void WireguardState::remove_peer(std::uint32_t slot) {
+  PeerState& peer = peers_[slot];
+  if (!peer.in_use) return;
+  lru_unlink(slot);
+  peer_index_.erase(PeerKey{peer.interface, peer.id});
+  interfaces_[peer.interface].peers--;
+  peer.in_use = false;
+  free_slots_.push_back(slot);
+}
+
+void WireguardState::lru_unlink(std::uint32_t slot) {
+  PeerState& peer = peers_[slot];
+  if (peer.lru_prev != kNoSlot) peers_[peer.lru_prev].lru_next = peer.lru_next;
+  else lru_oldest_ = peer.lru_next;
+  if (peer.lru_next != kNoSlot) peers_[peer.lru_next].lru_prev = peer.lru_prev;
+  else lru_newest_ = peer.lru_prev;
+  peer.lru_prev = peer.lru_next = kNoSlot;
+}
+
+void WireguardState::lru_push_newest(std::uint32_t slot) {
+  PeerState& peer = peers_[slot];
+  peer.lru_prev = lru_newest_;
+  peer.lru_next = kNoSlot;
+  if (lru_newest_ != kNoSlot) peers_[lru_newest_].lru_next = slot;
+  lru_newest_ = slot;
+  if (lru_oldest_ == kNoSlot) lru_oldest_ = slot;
+}
+
+}  // namespace wgevents

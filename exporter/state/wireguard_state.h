@@ -1,0 +1,102 @@
+// Per-interface and per-peer state, kept compact so that 10,000 peers take a few MiB.
+//
+// Counters live in fixed arrays inside each PeerState; series are materialised only when a
+// scrape writes the metrics page (metrics/metrics_page.h). Peers are found by (interface,
+// peer id) and kept in slots whose indices stay stable while a peer lives, so a scrape that
+// is written in pieces can walk them by index while events keep arriving between pieces.
+//
+// Not thread-safe: owned and used by the exporter's single io_context thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "wgevents/parser/event.h"
+
+namespace wgevents {
+
+struct StateLimits {
+  std::size_t max_peers = 10000;       // --peers.max: least recently updated peers go first
+  std::size_t max_interfaces = 64;     // --interfaces.max: lines for more are rejected
+};
+
+// Counts of `no_route` by endpoint family and errno (wireguard_no_route_errors_total).
+struct NoRouteCount {
+  IpAddress::Family family;
+  std::int32_t error;
+  std::uint64_t count;
+};
+
+struct InterfaceState {
+  std::string name;
+  std::array<std::uint64_t, kInterfaceEventCount> events{};
+  std::vector<NoRouteCount> no_route;  // a handful of (family, errno) pairs
+  std::uint32_t peers = 0;             // tracked peers now
+};
+
+inline constexpr std::uint32_t kNoSlot = UINT32_MAX;
+
+struct PeerState {
+  bool in_use = false;
+  std::uint16_t interface = 0;  // index into WireguardState::interfaces()
+  std::uint64_t id = 0;         // the kernel's peer id
+  std::array<std::uint64_t, kPeerEventCount> events{};
+  double last_handshake = 0;    // Unix seconds of the last keypair_created; 0: none seen
+  double last_seen = 0;         // Unix seconds of the last line proving the peer sent something
+  std::int32_t handshake_attempts = 0;
+  Endpoint endpoint;            // family none while unknown
+  std::uint64_t endpoint_changes = 0;
+  std::uint32_t lru_prev = kNoSlot;  // neighbours in the recency list (older, newer)
+  std::uint32_t lru_next = kNoSlot;
+};
+
+class WireguardState {
+ public:
+  explicit WireguardState(StateLimits limits);
+
+  enum class Outcome { counted, rejected };
+  // Applies one parsed event (not kernel_ratelimit_suppressed) seen at Unix time `now`.
+  // `rejected` when its interface is new and the interface cap is reached.
+  Outcome apply(const Event& event, double now);
+
+  const std::vector<InterfaceState>& interfaces() const { return interfaces_; }
+  // Slots, some of them free (in_use false); indices are stable while a peer lives.
+  const std::vector<PeerState>& peer_slots() const { return peers_; }
+  std::size_t peer_count() const { return peer_index_.size(); }
+  std::uint64_t peers_evicted() const { return peers_evicted_; }
+
+ private:
+  struct PeerKey {
+    std::uint16_t interface;
+    std::uint64_t id;
+    bool operator==(const PeerKey&) const = default;
+  };
+  struct PeerKeyHash {
+    std::size_t operator()(const PeerKey& k) const {
+      return std::hash<std::uint64_t>()(k.id * 0x9E3779B97F4A7C15ULL ^ k.interface);
+    }
+  };
+
+  int find_or_add_interface(std::string_view name);
+  std::uint32_t find_or_add_peer(std::uint16_t interface, std::uint64_t id);
+  void remove_peer(std::uint32_t slot);
+  void lru_unlink(std::uint32_t slot);
+  void lru_push_newest(std::uint32_t slot);
+  void apply_peer_event(PeerState& peer, const Event& event, double now);
+
+  StateLimits limits_;
+  std::vector<InterfaceState> interfaces_;
+  std::vector<PeerState> peers_;
+  std::vector<std::uint32_t> free_slots_;
+  std::unordered_map<PeerKey, std::uint32_t, PeerKeyHash> peer_index_;
+  std::uint32_t lru_oldest_ = kNoSlot;
+  std::uint32_t lru_newest_ = kNoSlot;
+  std::uint16_t last_interface_ = 0;  // the interface of the previous event: usually the next's
+  std::uint64_t peers_evicted_ = 0;
+};
+
+}  // namespace wgevents

@@ -1,0 +1,101 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "metrics/metrics_page.h"
+#include "wgevents/parser/parse.h"
+
+using namespace wgevents;
+
+namespace {
+
+std::string page_for(const std::vector<std::string>& lines, PageOptions options = {}, double now = 2000) {
+  Parser parser;
+  WireguardState state(StateLimits{});
+  SelfMetrics self("1.2.3", "abc");
+  for (const auto& line : lines) {
+    ParseResult r = parser.parse(line);
+    REQUIRE(r.status == ParseStatus::event);
+    state.apply(r.event, 1000);
+  }
+  return MetricsPage(state, self, options, now).render_all();
+}
+
+bool has_line(const std::string& page, const std::string& line) {
+  return page.find("\n" + line + "\n") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("the page has every family with HELP and TYPE, and exact series") {
+  std::string page = page_for({
+      "wireguard: wg0: Receiving keepalive packet from peer 7 ([fe80::1]:51820/9%3)",
+      "wireguard: wg0: Receiving keepalive packet from peer 7 ([fe80::1]:51820/9%3)",
+      "wireguard: wg0: Keypair 4 created for peer 7",
+      "wireguard: wg0: No route to 192.0.2.1:51820, error -101",
+      "wireguard: wg0: No route to 192.0.2.1:51820, error -9999",
+      "wireguard: wg0: Invalid MAC of handshake, dropping packet from 192.0.2.9:1",
+  });
+  INFO(page);
+  CHECK(has_line(page, "# TYPE wireguard_peer_events_total counter"));
+  CHECK(has_line(page, R"(wireguard_peer_events_total{interface="wg0",peer="7",event="keepalive_received"} 2)"));
+  CHECK(has_line(page, R"(wireguard_peer_events_total{interface="wg0",peer="7",event="keypair_created"} 1)"));
+  CHECK(has_line(page, R"(wireguard_interface_events_total{interface="wg0",event="invalid_mac"} 1)"));
+  CHECK(has_line(page, R"(wireguard_no_route_errors_total{interface="wg0",family="ipv4",error="ENETUNREACH"} 1)"));
+  CHECK(has_line(page, R"(wireguard_no_route_errors_total{interface="wg0",family="ipv4",error="-9999"} 1)"));
+  CHECK(has_line(page, R"(wireguard_peer_last_handshake_timestamp_seconds{interface="wg0",peer="7"} 1000)"));
+  CHECK(has_line(page, R"(wireguard_peer_last_handshake_age_seconds{interface="wg0",peer="7"} 1000)"));
+  CHECK(has_line(page, R"(wireguard_peer_last_seen_timestamp_seconds{interface="wg0",peer="7"} 1000)"));
+  CHECK(has_line(page, R"(wireguard_peer_handshake_attempts{interface="wg0",peer="7"} 0)"));
+  CHECK(has_line(page, R"(wireguard_peer_endpoint_info{interface="wg0",peer="7",endpoint="[fe80::1%3]:51820"} 1)"));
+  CHECK(has_line(page, R"(wireguard_peer_endpoint_changes_total{interface="wg0",peer="7"} 0)"));
+  CHECK(has_line(page, R"(wireguard_peers{interface="wg0"} 1)"));
+  CHECK(has_line(page, R"(wireguard_events_exporter_build_info{revision="abc",version="1.2.3"} 1)"));
+  CHECK(page.find("process_resident_memory_bytes") != std::string::npos);
+  // Events never seen have no series.
+  CHECK(page.find("event=\"keepalive_sent\"") == std::string::npos);
+}
+
+TEST_CASE("--no-endpoint-label leaves the endpoint series out") {
+  std::string page = page_for({"wireguard: wg0: Receiving keepalive packet from peer 7 (192.0.2.1:1)"},
+                              PageOptions{false});
+  CHECK(page.find("wireguard_peer_endpoint_info") == std::string::npos);
+  CHECK(page.find("wireguard_peer_endpoint_changes_total{") != std::string::npos);
+}
+
+TEST_CASE("interface names are escaped as label values") {
+  std::string page = page_for({"wireguard: w\"g\\0: Peer 1 created"});
+  CHECK(has_line(page, R"(wireguard_peers{interface="w\"g\\0"} 1)"));
+}
+
+TEST_CASE("a large page comes in bounded pieces that add up to the whole") {
+  Parser parser;
+  WireguardState state(StateLimits{});
+  SelfMetrics self("1", "x");
+  for (int id = 0; id < 3000; ++id) {
+    for (const char* body : {"Receiving keepalive packet from peer %d (192.0.2.1:51820)", "Keypair 1 created for peer %d",
+                             "Sending keepalive packet to peer %d (192.0.2.1:51820)"}) {
+      char line[200];
+      std::snprintf(line, sizeof line, body, id);
+      state.apply(parser.parse(std::string("wireguard: wg0: ") + line).event, 1000);
+    }
+  }
+  std::string whole = MetricsPage(state, self, {}, 2000).render_all();
+  MetricsPage page(state, self, {}, 2000);
+  std::string joined, piece;
+  int pieces = 0;
+  bool more = true;
+  while (more) {
+    piece.clear();
+    more = page.next(piece);
+    CHECK(piece.size() < MetricsPage::kPieceBytes + 4096);
+    joined += piece;
+    ++pieces;
+  }
+  // The domain part is the same; process metrics (CPU, memory) move between two renders.
+  auto domain = [](const std::string& page) { return page.substr(0, page.find("# HELP wireguard_events_exporter_")); };
+  CHECK(domain(joined) == domain(whole));
+  CHECK(domain(whole).size() > 500000);
+  CHECK(pieces > 10);
+  CHECK(whole.find(R"(wireguard_peers{interface="wg0"} 3000)") != std::string::npos);
+}
