@@ -1,0 +1,170 @@
+// The real exporter binary, driven the way users drive it: syslog over UDP and TCP, saved
+// logs with --replay, scrapes over HTTP, signals. Every server listens on 127.0.0.1.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "exporter_process.h"
+#include "tsv.h"
+
+using namespace wgevents::testing;
+
+namespace {
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(data_path(path));
+  REQUIRE(in);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> wrapped(const std::vector<std::string>& lines, const std::string& before,
+                                 const std::string& after = "") {
+  std::vector<std::string> out;
+  for (const auto& l : lines) out.push_back(before + l + after);
+  return out;
+}
+
+std::string flag(const std::string& name, int port) { return name + "=127.0.0.1:" + std::to_string(port); }
+
+// Holds a listening TCP socket on a free port, so that the exporter finds the port in use.
+struct BusyPort {
+  int fd;
+  int port;
+  BusyPort() : fd(socket(AF_INET, SOCK_STREAM, 0)), port(0) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd, 1);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~BusyPort() { close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("UDP, TCP in both framings and --replay deliver the same exact counts") {
+  const auto lines = read_lines("e2e/traffic.log");
+  const auto expected = read_tsv("e2e/traffic.expected");
+  const int udp = free_port(), tcp = free_port();
+  ExporterProcess exporter({flag("--syslog.udp-listen-address", udp), flag("--syslog.tcp-listen-address", tcp),
+                            "--replay=" + data_path("e2e/traffic.log")});
+  REQUIRE(exporter.started());
+
+  send_udp(udp, wrapped(lines, "<4>Nov 24 10:00:00 gw1 kernel: "));
+  send_tcp(tcp, wrapped(lines, "<4>1 2026-11-24T10:00:00.000001+00:00 gw1 kernel - - -  ", "\n"), true);
+  send_tcp(tcp, wrapped(lines, "<4>Nov 24 10:00:00 gw1 kernel: "), false);
+  const double n = static_cast<double>(lines.size());
+  Samples s = exporter.wait_for("wireguard_events_exporter_messages_received_total", "", 4 * n);
+
+  CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"udp\"}"] == n);
+  CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"tcp\"}"] == 2 * n);
+  CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"file\"}"] == n);
+  for (const auto& row : expected) {
+    INFO("traffic.expected:" << row.line_number << " " << row.columns[0]);
+    CHECK(s[row.columns[0]] == 4 * std::stod(row.columns[1]));
+  }
+  CHECK(sum_of(s, "wireguard_events_exporter_lines_total") ==
+        sum_of(s, "wireguard_events_exporter_messages_received_total"));
+  CHECK(s["wireguard_peers{interface=\"wg0\"}"] == 2);
+  CHECK(s["wireguard_peers{interface=\"wg1\"}"] == 1);
+  CHECK(s["wireguard_peer_handshake_attempts{interface=\"wg0\",peer=\"2\"}"] == 3);
+  CHECK(s["wireguard_peer_endpoint_info{interface=\"wg1\",peer=\"3\",endpoint=\"[2001:db8::3]:51820\"}"] == 1);
+  // The replayed lines have no syslog time of their own: they are stamped at replay, like the live ones.
+  CHECK(s["wireguard_peer_last_handshake_timestamp_seconds{interface=\"wg0\",peer=\"1\"}"] > 1.7e9);
+  CHECK(s["wireguard_events_exporter_last_message_timestamp_seconds"] > 1.7e9);
+  CHECK(exporter.terminate().code == 0);
+}
+
+TEST_CASE("senders outside --syslog.allowed-sources are rejected") {
+  const int udp = free_port();
+  ExporterProcess exporter({flag("--syslog.udp-listen-address", udp), "--syslog.allowed-sources=10.0.0.0/8, fd00::/8"});
+  REQUIRE(exporter.started());
+  send_udp(udp, {"wireguard: wg0: Peer 1 created", "wireguard: wg0: Peer 2 created"});
+  Samples s = exporter.wait_for("wireguard_events_exporter_messages_received_total", "udp", 2);
+  CHECK(s["wireguard_events_exporter_lines_total{result=\"rejected\"}"] == 2);
+  CHECK(sum_of(s, "wireguard_peer_events_total") == 0);
+
+  const int udp2 = free_port();
+  ExporterProcess allowed({flag("--syslog.udp-listen-address", udp2), "--syslog.allowed-sources=127.0.0.0/8"});
+  REQUIRE(allowed.started());
+  send_udp(udp2, {"wireguard: wg0: Peer 1 created"});
+  s = allowed.wait_for("wireguard_events_exporter_lines_total", "event", 1);
+  CHECK(s["wireguard_events_exporter_lines_total{result=\"event\"}"] == 1);
+}
+
+TEST_CASE("--peers.max evicts the least recently updated peers and counts them") {
+  const int udp = free_port();
+  ExporterProcess exporter({flag("--syslog.udp-listen-address", udp), "--peers.max=3"});
+  REQUIRE(exporter.started());
+  std::vector<std::string> lines;
+  for (int id = 1; id <= 5; ++id) lines.push_back("wireguard: wg0: Peer " + std::to_string(id) + " created");
+  send_udp(udp, lines);
+  Samples s = exporter.wait_for("wireguard_events_exporter_lines_total", "event", 5);
+  CHECK(s["wireguard_events_exporter_peers_evicted_total"] == 2);
+  CHECK(s["wireguard_peers{interface=\"wg0\"}"] == 3);
+  CHECK(s.count("wireguard_peer_events_total{interface=\"wg0\",peer=\"1\",event=\"peer_created\"}") == 0);
+  CHECK(s["wireguard_peer_events_total{interface=\"wg0\",peer=\"5\",event=\"peer_created\"}"] == 1);
+}
+
+TEST_CASE("SIGTERM stops the exporter within a second, with status 0") {
+  ExporterProcess exporter({flag("--syslog.udp-listen-address", free_port()),
+                            flag("--syslog.tcp-listen-address", free_port())});
+  REQUIRE(exporter.started());
+  ExitStatus status = exporter.terminate();
+  CHECK(status.code == 0);
+  CHECK(status.took.count() < 1000);
+}
+
+TEST_CASE("the landing page, health probes and a custom telemetry path") {
+  ExporterProcess exporter({"--syslog.udp-listen-address=", "--web.telemetry-path=/custom"});
+  REQUIRE(exporter.started());
+  auto landing = http_get(exporter.web_port(), "/");
+  CHECK(landing.status == 200);
+  CHECK(landing.body.find("/custom") != std::string::npos);
+  CHECK(http_get(exporter.web_port(), "/-/healthy").status == 200);
+  CHECK(http_get(exporter.web_port(), "/-/ready").status == 200);
+  auto metrics = http_get(exporter.web_port(), "/custom");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("wireguard_events_exporter_build_info") != std::string::npos);
+  CHECK(http_get(exporter.web_port(), "/nothing-here").status == 404);
+}
+
+TEST_CASE("bad configuration: one line naming the flag and the documented exit status") {
+  BusyPort busy;
+  for (auto& row : read_tsv("e2e/cli_errors.tsv")) {
+    std::string args_text = row.columns[0];
+    auto at = args_text.find("{PORT_IN_USE}");
+    if (at != std::string::npos) args_text.replace(at, 13, std::to_string(busy.port));
+    std::vector<std::string> args;
+    std::istringstream words(args_text);
+    for (std::string w; words >> w;) args.push_back(w);
+    bool sets_web = args_text.find("--web.listen-address") != std::string::npos;
+    if (!sets_web) args.push_back("--web.listen-address=127.0.0.1:" + std::to_string(free_port()));
+    args.push_back("--syslog.udp-listen-address=");
+    INFO("cli_errors.tsv:" << row.line_number << " " << args_text);
+    RunResult r = run_exporter(args);
+    CHECK(r.code == std::stoi(row.columns[1]));
+    CHECK(r.err.find(row.columns[2]) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("--help and --version exit 0") {
+  RunResult help = run_exporter({"--help"});
+  CHECK(help.code == 0);
+  CHECK(help.out.find("--web.listen-address") != std::string::npos);
+  RunResult version = run_exporter({"--version"});
+  CHECK(version.code == 0);
+  CHECK(version.out.rfind("wireguard_events_exporter ", 0) == 0);
+}
