@@ -1,0 +1,131 @@
+// docs/metrics.md stays true: a real scrape and the document list the same metrics, types and
+// labels. And the scrape passes `promtool check metrics`.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "exporter_process.h"
+#include "tsv.h"
+
+using namespace wgevents::testing;
+
+namespace {
+
+struct Documented {
+  std::string type;
+  std::set<std::string> labels;
+};
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" `");
+  auto e = s.find_last_not_of(" `");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Rows of the tables in docs/metrics.md: | `name` | type | labels | meaning |
+std::map<std::string, Documented> documented_metrics() {
+  std::ifstream in(std::string(WGEVENTS_SOURCE_DIR) + "/docs/metrics.md");
+  REQUIRE(in);
+  std::map<std::string, Documented> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("| `", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::stringstream row(line.substr(1));
+    for (std::string cell; std::getline(row, cell, '|');) cells.push_back(trim(cell));
+    REQUIRE(cells.size() >= 3);
+    Documented d{cells[1], {}};
+    std::stringstream labels(cells[2]);
+    for (std::string label; std::getline(labels, label, ',');) {
+      if (!trim(label).empty()) d.labels.insert(trim(label));
+    }
+    out[cells[0]] = d;
+  }
+  return out;
+}
+
+struct Scraped {
+  std::string type;
+  std::set<std::string> labels;
+  bool has_help = false;
+};
+
+std::map<std::string, Scraped> scraped_metrics(const std::string& page) {
+  std::map<std::string, Scraped> out;
+  std::istringstream in(page);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0) {
+      out[line.substr(7, line.find(' ', 7) - 7)].has_help = true;
+    } else if (line.rfind("# TYPE ", 0) == 0) {
+      auto space = line.find(' ', 7);
+      out[line.substr(7, space - 7)].type = line.substr(space + 1);
+    } else if (!line.empty() && line.front() != '#') {
+      auto brace = line.find('{');
+      std::string name = line.substr(0, std::min(brace, line.find(' ')));
+      if (brace == std::string::npos) continue;
+      std::string labels = line.substr(brace + 1, line.rfind('}') - brace - 1);
+      // label="value" pairs; values are escaped, so split on `="` and `",`.
+      std::size_t at = 0;
+      while (at < labels.size()) {
+        auto eq = labels.find("=\"", at);
+        out[name].labels.insert(labels.substr(at, eq - at));
+        std::size_t end = eq + 2;
+        while (end < labels.size() && !(labels[end] == '"' && labels[end - 1] != '\\')) ++end;
+        at = end + 2;
+      }
+    }
+  }
+  return out;
+}
+
+std::string scrape_with_every_family() {
+  // traffic.log has an event of each domain family; the replay keeps serving afterwards.
+  ExporterProcess exporter({"--syslog.udp-listen-address=", "--replay=" + data_path("e2e/traffic.log")});
+  REQUIRE(exporter.started());
+  exporter.wait_for("wireguard_events_exporter_messages_received_total", "file", 22);
+  return exporter.scrape_text();
+}
+
+}  // namespace
+
+TEST_CASE("docs/metrics.md and a real scrape agree on every metric, type and label") {
+  const auto documented = documented_metrics();
+  const auto scraped = scraped_metrics(scrape_with_every_family());
+  REQUIRE(documented.size() >= 25);
+  for (const auto& [name, doc] : documented) {
+    INFO("documented: " << name);
+    REQUIRE(scraped.count(name) == 1);
+    const Scraped& s = scraped.at(name);
+    CHECK(s.type == doc.type);
+    CHECK(s.has_help);
+    CHECK(s.labels == doc.labels);
+  }
+  for (const auto& [name, s] : scraped) {
+    INFO("scraped: " << name);
+    CHECK(documented.count(name) == 1);
+  }
+}
+
+TEST_CASE("promtool check metrics finds nothing to report in a real scrape") {
+  std::string page = scrape_with_every_family();
+  std::string path = "/tmp/wgevents-promtool-input.prom";
+  {
+    std::ofstream out(path);
+    out << page;
+  }
+  FILE* p = popen(("promtool check metrics < " + path + " 2>&1; echo \"exit=$?\"").c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (std::size_t n = fread(buffer, 1, sizeof buffer, p)) output.append(buffer, n);
+  pclose(p);
+  std::remove(path.c_str());
+  INFO(output);
+  REQUIRE(output.find("not found") == std::string::npos);  // promtool must be installed
+  CHECK(output == "exit=0\n");
+}
