@@ -13,7 +13,28 @@ namespace {
 // embedded IPv4 address (45 bytes). Anything longer cannot be an address.
 constexpr std::size_t kMaxAddressText = 45;
 
+// Dotted-quad IPv4 as the kernel prints it (%pI4): four decimal numbers up to 255. The common
+// case of every endpoint, so it skips the copy and the locale-free but general inet_pton.
+bool parse_ipv4(std::string_view text, IpAddress& out) {
+  std::size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+    std::size_t start = i;
+    unsigned value = 0;
+    while (i < text.size() && i - start < 3 && is_digit(text[i])) value = value * 10 + static_cast<unsigned>(text[i++] - '0');
+    if (i == start || value > 255 || (i - start > 1 && text[start] == '0')) return false;
+    out.bytes[static_cast<std::size_t>(part)] = static_cast<std::uint8_t>(value);
+  }
+  if (i != text.size()) return false;
+  out.family = IpAddress::Family::ipv4;
+  return true;
+}
+
 bool parse_family(int af, std::string_view text, IpAddress& out) {
+  if (af == AF_INET) return parse_ipv4(text, out);
   if (text.empty() || text.size() > kMaxAddressText) return false;
   char buffer[kMaxAddressText + 1];  // inet_pton wants a terminated string
   std::memcpy(buffer, text.data(), text.size());

@@ -139,7 +139,7 @@ FramingOutcome strip_syslog(std::string_view text, Envelope& envelope) {
   if (close == std::string_view::npos || close < 2 || close > 4) {
     return malformed(MalformedReason::bad_priority);
   }
-  int priority;
+  unsigned priority;
   if (!parse_unsigned(text.substr(1, close - 1), priority) || priority > kMaxPriority) {
     return malformed(MalformedReason::bad_priority);
   }

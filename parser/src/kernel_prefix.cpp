@@ -13,10 +13,18 @@ constexpr std::string_view kRatelimitPrefix = "net_ratelimit: ";
 // A bracketed timestamp is short; a longer bracket is text, not a timestamp.
 constexpr std::size_t kMaxBracketToken = 40;
 
-bool is_timestamp_char(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '+' ||
-         c == ',' || c == '.' || c == ':' || c == '/';
-}
+// Bytes a bracketed timestamp may hold: digits, letters, spaces and `+ , . : /`. A table,
+// because every kernel line starts with one.
+constexpr std::array<bool, 256> kTimestampBytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[static_cast<std::size_t>(c)] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                         c == ' ' || c == '+' || c == ',' || c == '.' || c == ':' || c == '/';
+  }
+  return table;
+}();
+
+bool is_timestamp_char(char c) { return kTimestampBytes[static_cast<unsigned char>(c)]; }
 
 // `[ 1234.567890] `, `[Mon Jun  6 19:05:37 2022] `, `[  +7,696954] `, or the `t` decoration
 // `[1234] `. Returns bytes to skip, 0 if `text` does not start with such a token.
@@ -31,20 +39,24 @@ std::size_t bracket_token(std::string_view text) {
 }
 
 std::string_view module_prefix(std::string_view text) {
+  // Both prefixes are 9 letters, a colon and a space: check that shape before comparing.
+  if (text.size() < 11 || text[9] != ':' || text[10] != ' ') return {};
   for (auto prefix : kModulePrefixes) {
     if (text.substr(0, prefix.size()) == prefix) return prefix;
   }
   return {};
 }
 
+// First byte first: nearly every line differs there, and the full compare is a library call.
 bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
+  return text.size() >= prefix.size() && text.front() == prefix.front() &&
+         text.substr(0, prefix.size()) == prefix;
 }
 
 // Dynamic debug decorations other than `t`: `m` (`wireguard:`), `f` (`func:`), `s` (`file:`)
-// and `l` (`line:`) run together without spaces, and one space closes them.
-std::size_t decoration_token(std::string_view text) {
-  std::string_view prefix = module_prefix(text);
+// and `l` (`line:`) run together without spaces, and one space closes them. `prefix` is the
+// module prefix `text` starts with, if any.
+std::size_t decoration_token(std::string_view text, std::string_view prefix) {
   if (!prefix.empty()) {
     // `wireguard: wireguard: wg0: ...` is the `m` decoration alone before pr_fmt.
     return module_prefix(text.substr(prefix.size())).empty() ? 0 : prefix.size();
@@ -74,8 +86,11 @@ KernelLine split_kernel_line(std::string_view content) {
     line.body = text.substr(kRatelimitPrefix.size());
     return line;
   }
-  text.remove_prefix(decoration_token(text));
   std::string_view prefix = module_prefix(text);
+  if (std::size_t decoration = decoration_token(text, prefix); decoration != 0) {
+    text.remove_prefix(decoration);
+    prefix = module_prefix(text);
+  }
   if (prefix.empty()) return line;  // not_wireguard
 
   line.module = text.substr(0, prefix.size() - 2);

@@ -56,12 +56,13 @@ ParseResult malformed(ParseResult result, MalformedReason reason) {
 }
 
 // A message ends at its first newline: what follows is a kmsg continuation (` KEY=value`) or
-// the terminator rsyslog puts after an RFC 5424 message.
-std::string_view first_line(std::string_view message) {
+// the terminator rsyslog puts after an RFC 5424 message. False when a NUL stands before it.
+bool first_line(std::string_view& message) {
   auto newline = message.find('\n');
   if (newline != std::string_view::npos) message = message.substr(0, newline);
+  if (std::memchr(message.data(), '\0', message.size()) != nullptr) return false;
   if (!message.empty() && message.back() == '\r') message.remove_suffix(1);
-  return message;
+  return true;
 }
 
 }  // namespace
@@ -117,10 +118,7 @@ Parser& Parser::operator=(Parser&&) noexcept = default;
 ParseResult Parser::parse(std::string_view message) const {
   ParseResult result;
   if (message.size() > kMaxMessageBytes) return malformed(result, MalformedReason::too_long);
-  message = first_line(message);
-  if (std::memchr(message.data(), '\0', message.size()) != nullptr) {
-    return malformed(result, MalformedReason::nul_byte);
-  }
+  if (!first_line(message)) return malformed(result, MalformedReason::nul_byte);
 
   detail::FramingOutcome framed = detail::strip_framing(message, result.envelope);
   if (!framed.ok) return malformed(result, framed.reason);

@@ -3,6 +3,8 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <string_view>
 #include <system_error>
 
@@ -12,12 +14,21 @@ constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // A whole string of decimal digits as an unsigned integer of type T; false on an empty string,
 // a non-digit (no sign, no spaces) or a value that does not fit.
+// (A plain loop: kernel numbers are short, and std::from_chars costs more than the digits.)
 template <typename T>
 bool parse_unsigned(std::string_view text, T& out) {
-  if (text.empty() || !is_digit(text.front())) return false;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end;
+  static_assert(std::is_unsigned_v<T>);
+  if (text.empty() || text.size() > 20) return false;  // UINT64_MAX has 20 digits
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned digit = static_cast<unsigned char>(text[i]) - '0';
+    if (digit > 9) return false;
+    if (i >= 19 && value > (UINT64_MAX - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  if (value > std::numeric_limits<T>::max()) return false;
+  out = static_cast<T>(value);
+  return true;
 }
 
 // Like parse_unsigned, with an optional leading '-'.
