@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, what building (and with --test, testing) needs.
+# Does nothing when everything is there already; run as root.
+set -euo pipefail
+
+build_packages=(
+  g++ cmake ninja-build pkg-config git
+  libre2-dev libfmt-dev prometheus-cpp-dev libboost-dev libboost-program-options-dev
+  libssl-dev zlib1g-dev
+)
+test_packages=(
+  catch2 libbenchmark-dev
+  rsyslog prometheus curl python3 procps iproute2
+)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=("${test_packages[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

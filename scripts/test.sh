@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with warnings as errors, and runs every test: unit tests,
+# end-to-end tests of the binary, and the tests against real rsyslog and Prometheus.
+# With CI=true (as .ci/run does) the whole suite runs a second time in an AddressSanitizer +
+# UndefinedBehaviorSanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+
+jobs=$(nproc)
+run_suite() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DWGEVENTS_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300
+}
+
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [[ "${CI:-}" == "true" || "${WGEVENTS_SANITIZE:-}" == "1" ]]; then
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DWGEVENTS_SANITIZE=ON -DWGEVENTS_BUILD_BENCH=OFF
+fi
