@@ -1,0 +1,108 @@
+// The exporter's HTTP endpoint: the metrics page, a landing page and the health probes.
+//
+//   wgevents::HttpRoutes routes;
+//   routes.metrics = [&] { return registry.scrape(); };      // a fresh ChunkSource per scrape
+//   routes.ready = [&] { return inputs.all_listening(); };
+//   routes.landing_page_html = wgevents::landing_page_html("/metrics");
+//   wgevents::HttpServer server(io, endpoint, std::move(routes));  // throws if the bind fails
+//   server.start();
+//   ...  io.run();   // a signal handler on the same io_context calls server.stop()
+//
+// Endpoints: the telemetry path (default /metrics), "/" (the landing page), "/-/healthy" (200 while
+// the process runs) and "/-/ready" (200 while routes.ready() is true, 503 otherwise). GET and HEAD
+// only (other methods: 405); other paths: 404. The query string is ignored.
+//
+// Thread safety: single-threaded. The server, its connections and every call into HttpRoutes run
+// on the io_context passed to the constructor, which must be run by one thread. Call start() and
+// stop() on that thread (from a handler) or while the io_context is not running; from another
+// thread, post them: `boost::asio::post(io, [&] { server.stop(); })`. local_endpoint() may be
+// called from any thread.
+#pragma once
+
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace wgevents {
+
+// Produces a response body in pieces, so that a 20 MB metrics page never sits in memory at once and
+// the io_context handles input between pieces.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  // Appends the next piece (aim for about 64 KiB) to `out`, which the caller has emptied; returns
+  // false once nothing follows (the last call may append a final piece, or nothing). Called on the
+  // io_context thread, once per piece, only after the previous piece was handed to the socket. An
+  // exception aborts the response: the connection is closed without the final chunk, so the client
+  // sees a truncated page rather than a short, valid-looking one.
+  virtual bool next(std::string& out) = 0;
+};
+
+struct HttpRoutes {
+  // Where the metrics page is served; must start with '/'. Takes precedence over the fixed paths.
+  std::string telemetry_path = "/metrics";
+  // Called once per GET of the telemetry path (not for HEAD). The source is destroyed as soon as it
+  // is exhausted, or when the client goes away or the server stops. Required. If it throws, the
+  // client gets a 500.
+  std::function<std::unique_ptr<ChunkSource>()> metrics;
+  // /-/ready answers 200 when this returns true, 503 otherwise. Required.
+  std::function<bool()> ready;
+  // Served verbatim at "/" as text/html.
+  std::string landing_page_html;
+};
+
+struct HttpServerLimits {
+  // How long a connection may take to send a complete request (including a keep-alive connection
+  // waiting for its next one), and how long a client may take to accept one piece of a response.
+  // Bounds what a silent or stalled client holds: a socket and, mid-scrape, a ChunkSource.
+  std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(30);
+  // Concurrent connections; more are accepted and closed at once. Scrapers and probes need a
+  // handful, and each metrics response may hold a ChunkSource and a ~300 KiB gzip state.
+  std::size_t max_connections = 64;
+};
+
+// Limits on a request, which carries no body here: a header block larger than Prometheus or curl
+// ever send is refused with 431, a body larger than a stray form post with 413.
+inline constexpr std::size_t kHttpMaxRequestHeaderBytes = 8 * 1024;
+inline constexpr std::size_t kHttpMaxRequestBodyBytes = 1024;
+
+class HttpListener;  // the listening socket and its connections; defined in server.cpp
+
+class HttpServer {
+ public:
+  // Opens, binds and listens at once, so an address in use or a privileged port is reported before
+  // serving begins: throws boost::system::system_error (what() names the failing call, e.g.
+  // "bind: Address already in use"). Throws std::invalid_argument if routes.metrics or routes.ready
+  // is unset or the telemetry path does not start with '/'. Nothing is accepted until start().
+  HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
+             HttpRoutes routes, HttpServerLimits limits = {});
+  // Stops (see stop()).
+  ~HttpServer();
+
+  // Shares state with handlers still queued on the io_context; copying would double-serve it.
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Starts accepting connections. Does nothing after stop().
+  void start();
+  // Closes the listening socket and every open connection, cancelling their pending operations
+  // (a response in flight is cut off); queued handlers then finish with operation_aborted, so
+  // io_context::run() returns once no other work is left. Idempotent; the server cannot restart.
+  void stop();
+
+  // The bound address, with the real port when listening on port 0.
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return local_endpoint_; }
+
+ private:
+  std::shared_ptr<HttpListener> listener_;  // outlives this object while handlers hold it
+  boost::asio::ip::tcp::endpoint local_endpoint_;
+};
+
+}  // namespace wgevents

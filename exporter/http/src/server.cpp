@@ -1,0 +1,452 @@
+#include "wgevents/http/server.h"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_set>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include "gzip_encoder.h"
+
+namespace wgevents {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+constexpr char kTextContentType[] = "text/plain; charset=utf-8";
+constexpr char kHtmlContentType[] = "text/html; charset=utf-8";
+// Room for a full header block and a small body, plus the start of a pipelined request.
+constexpr std::size_t kReadBufferBytes =
+    2 * (kHttpMaxRequestHeaderBytes + kHttpMaxRequestBodyBytes);
+// After an accept failure such as EMFILE, wait before trying again rather than spin.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// True if an Accept-Encoding value lists gzip without "q=0" (RFC 9110 section 12.5.3). A bare "*"
+// is not taken as gzip: identity is always acceptable, and Prometheus names gzip explicitly.
+bool accepts_gzip(std::string_view accept_encoding) {
+  while (!accept_encoding.empty()) {
+    const std::size_t comma = accept_encoding.find(',');
+    std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+    const std::size_t semicolon = item.find(';');
+    if (!iequals(trim(item.substr(0, semicolon)), "gzip")) continue;
+    if (semicolon == std::string_view::npos) return true;
+    std::string_view params = item.substr(semicolon + 1);
+    while (!params.empty()) {
+      const std::size_t next = params.find(';');
+      std::string_view param = trim(params.substr(0, next));
+      params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+      if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+        // q=0, q=0.0, q=0.00, q=0.000 refuse; any non-zero digit accepts.
+        std::string_view value = param.substr(2);
+        return value.find_first_of("123456789") != std::string_view::npos;
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+// Beast 1.74 speaks boost::string_view.
+std::string_view to_std(beast::string_view s) { return {s.data(), s.size()}; }
+
+// The request target's path, without the query string.
+std::string_view request_path(beast::string_view target) {
+  return to_std(target).substr(0, to_std(target).find('?'));
+}
+
+class Connection;
+
+}  // namespace
+
+// Owns the listening socket and knows the open connections. Shared with the accept handler and
+// with every connection, so a handler that runs after ~HttpServer still finds it alive.
+class HttpListener : public std::enable_shared_from_this<HttpListener> {
+ public:
+  HttpListener(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
+               HttpServerLimits limits);
+
+  void start();
+  void stop();
+
+  tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  const HttpRoutes& routes() const { return routes_; }
+  const HttpServerLimits& limits() const { return limits_; }
+
+  // Connections register themselves for their lifetime, so stop() can close them.
+  void add(Connection* connection) { connections_.insert(connection); }
+  void remove(Connection* connection) { connections_.erase(connection); }
+
+ private:
+  void do_accept();
+  void on_accept(const error_code& ec, tcp::socket socket);
+
+  tcp::acceptor acceptor_;           // the listening socket
+  asio::steady_timer accept_retry_;  // paces accepting after a failure (e.g. out of descriptors)
+  HttpRoutes routes_;
+  HttpServerLimits limits_;
+  std::unordered_set<Connection*> connections_;  // open connections; each removes itself when gone
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+namespace {
+
+// One client connection: reads requests one at a time and answers each, until the client closes,
+// times out, asks to close, or the server stops. Its pending operation's handler keeps it alive.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<HttpListener> listener, tcp::socket socket)
+      : listener_(std::move(listener)), stream_(std::move(socket)), buffer_(kReadBufferBytes) {
+    listener_->add(this);
+  }
+  ~Connection() { listener_->remove(this); }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start() { read_request(); }
+
+  // Cancels whatever is pending; the handlers then see operation_aborted. The response state stays
+  // until the connection goes away, as a cancelled operation may still refer to it.
+  void close() {
+    closed_ = true;
+    stream_.close();
+  }
+
+ private:
+  void read_request();
+  void on_request(const error_code& ec);
+  void handle_request(const http::request<http::string_body>& request);
+  void send_simple(http::status status, const char* content_type, std::string body, bool head,
+                   bool keep_alive);
+  void send_metrics(bool head, bool gzip, bool keep_alive);
+  void write_next_piece();
+  template <class Buffers>
+  void write_piece(const Buffers& buffers, bool last);
+  void on_response_written(const error_code& ec, bool keep_alive);
+  // Closes after a complete response: FIN after the data, so a client reading to EOF gets it all.
+  void close_gracefully();
+  void release_response() {
+    simple_response_.reset();
+    metrics_serializer_.reset();
+    metrics_header_.reset();
+    source_.reset();
+    gzip_.reset();
+  }
+
+  std::shared_ptr<HttpListener> listener_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;  // bounded: a request larger than the limits fails to parse
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool closed_ = false;
+
+  // The response being written. A metrics response is a header, then one piece at a time.
+  std::optional<http::response<http::string_body>> simple_response_;
+  std::optional<http::response<http::empty_body>> metrics_header_;
+  std::optional<http::response_serializer<http::empty_body>> metrics_serializer_;
+  std::unique_ptr<ChunkSource> source_;
+  std::optional<GzipEncoder> gzip_;
+  std::string piece_;       // the current piece from the source; reused to keep its capacity
+  std::string compressed_;  // its gzip form, when the client asked for that
+  bool chunked_ = false;    // HTTP/1.1: chunked; HTTP/1.0: raw bytes, then close
+  unsigned version_ = 11;   // of the request being answered: 10 or 11
+  bool keep_alive_ = false;
+};
+
+// --- Connection --------------------------------------------------------------------------------
+
+void Connection::read_request() {
+  version_ = 11;
+  parser_.emplace();
+  parser_->header_limit(kHttpMaxRequestHeaderBytes);
+  parser_->body_limit(kHttpMaxRequestBodyBytes);
+  stream_.expires_after(listener_->limits().idle_timeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_request(ec); });
+}
+
+void Connection::on_request(const error_code& ec) {
+  if (closed_) return;
+  if (ec) {
+    // A malformed or oversized request gets an answer before the connection closes; a client
+    // that went away, timed out, or was cancelled does not.
+    static const auto& http_category = http::make_error_code(http::error::bad_target).category();
+    if (ec == http::error::end_of_stream) {
+      close_gracefully();
+    } else if (ec == http::error::header_limit) {
+      send_simple(http::status::request_header_fields_too_large, kTextContentType,
+                  "Request Header Fields Too Large\n", false, false);
+    } else if (ec == http::error::body_limit) {
+      send_simple(http::status::payload_too_large, kTextContentType, "Payload Too Large\n", false,
+                  false);
+    } else if (ec.category() == http_category && ec != http::error::partial_message) {
+      send_simple(http::status::bad_request, kTextContentType, "Bad Request\n", false, false);
+    } else {
+      close();
+    }
+    return;
+  }
+  http::request<http::string_body> request = parser_->release();
+  parser_.reset();
+  version_ = request.version() == 10 ? 10 : 11;
+  try {
+    handle_request(request);
+  } catch (const std::exception&) {
+    // A route callback failed (or memory ran out); the client learns it, the server carries on.
+    release_response();
+    send_simple(http::status::internal_server_error, kTextContentType, "Internal Server Error\n",
+                request.method() == http::verb::head, false);
+  }
+}
+
+void Connection::handle_request(const http::request<http::string_body>& request) {
+  const HttpRoutes& routes = listener_->routes();
+  const bool head = request.method() == http::verb::head;
+  const bool get_or_head = head || request.method() == http::verb::get;
+  const bool keep_alive = request.keep_alive();
+  const std::string_view path = request_path(request.target());
+
+  const bool known =
+      path == routes.telemetry_path || path == "/" || path == "/-/healthy" || path == "/-/ready";
+  if (!known) {
+    send_simple(http::status::not_found, kTextContentType, "Not Found\n", head, keep_alive);
+    return;
+  }
+  if (!get_or_head) {
+    send_simple(http::status::method_not_allowed, kTextContentType, "Method Not Allowed\n", false,
+                keep_alive);
+    return;
+  }
+  if (path == routes.telemetry_path) {
+    const auto accept_encoding = request[http::field::accept_encoding];
+    send_metrics(head, accepts_gzip(to_std(accept_encoding)), keep_alive);
+  } else if (path == "/") {
+    send_simple(http::status::ok, kHtmlContentType, routes.landing_page_html, head, keep_alive);
+  } else if (path == "/-/healthy") {
+    send_simple(http::status::ok, kTextContentType, "OK\n", head, keep_alive);
+  } else if (routes.ready()) {
+    send_simple(http::status::ok, kTextContentType, "OK\n", head, keep_alive);
+  } else {
+    send_simple(http::status::service_unavailable, kTextContentType, "Not ready\n", head,
+                keep_alive);
+  }
+}
+
+void Connection::send_simple(http::status status, const char* content_type, std::string body,
+                             bool head, bool keep_alive) {
+  auto& response = simple_response_.emplace(status, version_);
+  response.set(http::field::content_type, content_type);
+  if (status == http::status::method_not_allowed) response.set(http::field::allow, "GET, HEAD");
+  response.content_length(body.size());
+  if (!head) response.body() = std::move(body);
+  response.keep_alive(keep_alive);
+  stream_.expires_after(listener_->limits().idle_timeout);
+  http::async_write(stream_, response,
+                    [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
+                      self->on_response_written(ec, keep_alive);
+                    });
+}
+
+void Connection::send_metrics(bool head, bool gzip, bool keep_alive) {
+  chunked_ = version_ == 11;
+  // Without chunked encoding the end of the body is the end of the connection.
+  keep_alive_ = chunked_ && keep_alive;
+  if (!head) {
+    source_ = listener_->routes().metrics();
+    if (!source_) throw std::logic_error("metrics route returned no source");
+    if (gzip) gzip_.emplace();
+  }
+  auto& header = metrics_header_.emplace(http::status::ok, version_);
+  header.set(http::field::content_type, kMetricsContentType);
+  if (gzip) header.set(http::field::content_encoding, "gzip");
+  header.set(http::field::vary, "Accept-Encoding");
+  header.chunked(chunked_);
+  header.keep_alive(keep_alive_);
+  auto& serializer = metrics_serializer_.emplace(header);
+  stream_.expires_after(listener_->limits().idle_timeout);
+  http::async_write_header(stream_, serializer,
+                           [self = shared_from_this(), head](const error_code& ec, std::size_t) {
+                             if (self->closed_) return;
+                             if (ec) {
+                               self->close();
+                             } else if (head) {
+                               self->on_response_written(ec, self->keep_alive_);
+                             } else {
+                               self->write_next_piece();
+                             }
+                           });
+}
+
+void Connection::write_next_piece() {
+  bool more = true;
+  std::string_view payload;
+  // Empty pieces are skipped: a zero-length chunk would end the body.
+  while (payload.empty() && more) {
+    piece_.clear();
+    try {
+      more = source_->next(piece_);
+      payload = piece_;
+      if (gzip_) {
+        compressed_.clear();
+        gzip_->write(piece_, !more, compressed_);
+        payload = compressed_;
+      }
+    } catch (const std::exception&) {
+      // Cut the response off without its last chunk: the client sees a truncated body.
+      close();
+      return;
+    }
+  }
+  if (!more) {
+    // Exhausted: let go of whatever the source holds before the last bytes are on their way.
+    source_.reset();
+    gzip_.reset();
+  }
+  const asio::const_buffer data(payload.data(), payload.size());
+  if (!chunked_) {
+    write_piece(data, !more);
+  } else if (more) {
+    write_piece(http::make_chunk(data), false);
+  } else if (payload.empty()) {
+    write_piece(http::make_chunk_last(), true);
+  } else {
+    write_piece(beast::buffers_cat(http::make_chunk(data), http::make_chunk_last()), true);
+  }
+}
+
+template <class Buffers>
+void Connection::write_piece(const Buffers& buffers, bool last) {
+  stream_.expires_after(listener_->limits().idle_timeout);
+  asio::async_write(stream_, buffers,
+                    [self = shared_from_this(), last](const error_code& ec, std::size_t) {
+                      if (self->closed_) return;
+                      if (ec) {
+                        self->close();
+                      } else if (last) {
+                        self->on_response_written(ec, self->keep_alive_);
+                      } else {
+                        self->write_next_piece();
+                      }
+                    });
+}
+
+void Connection::on_response_written(const error_code& ec, bool keep_alive) {
+  if (closed_) return;
+  release_response();
+  if (ec) {
+    close();
+  } else if (keep_alive) {
+    read_request();
+  } else {
+    close_gracefully();
+  }
+}
+
+void Connection::close_gracefully() {
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  close();
+}
+
+}  // namespace
+
+// --- Listener ----------------------------------------------------------------------------------
+
+HttpListener::HttpListener(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
+                           HttpServerLimits limits)
+    : acceptor_(io), accept_retry_(io), routes_(std::move(routes)), limits_(limits) {
+  if (!routes_.metrics || !routes_.ready) {
+    throw std::invalid_argument("HTTP routes need both a metrics and a ready callback");
+  }
+  if (routes_.telemetry_path.empty() || routes_.telemetry_path.front() != '/') {
+    throw std::invalid_argument("telemetry path must start with '/': " + routes_.telemetry_path);
+  }
+  acceptor_.open(listen.protocol());
+  // Lets a restarted exporter bind while connections of the previous one sit in TIME_WAIT; on
+  // Linux it does not allow two listeners on one port.
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(listen);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void HttpListener::start() {
+  if (started_ || stopped_) return;
+  started_ = true;
+  do_accept();
+}
+
+void HttpListener::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  // close() does not destroy a connection (its pending handler holds it), so iterating is safe.
+  for (Connection* connection : connections_) connection->close();
+}
+
+void HttpListener::do_accept() {
+  acceptor_.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
+  if (stopped_) return;
+  if (ec) {
+    accept_retry_.expires_after(kAcceptRetryDelay);
+    accept_retry_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+      if (!wait_ec && !self->stopped_) self->do_accept();
+    });
+    return;
+  }
+  if (connections_.size() < limits_.max_connections) {
+    std::make_shared<Connection>(shared_from_this(), std::move(socket))->start();
+  }
+  // Otherwise the socket closes as it goes out of scope: the client sees the connection end.
+  do_accept();
+}
+
+// --- HttpServer --------------------------------------------------------------------------------
+
+HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
+                       HttpServerLimits limits)
+    : listener_(std::make_shared<HttpListener>(io, listen, std::move(routes), limits)),
+      local_endpoint_(listener_->local_endpoint()) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() { listener_->start(); }
+
+void HttpServer::stop() { listener_->stop(); }
+
+}  // namespace wgevents
