@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "inputs/kmsg_input.h"
 #include "inputs/replay_input.h"
 #include "inputs/tcp_input.h"
 #include "inputs/udp_input.h"
@@ -126,6 +127,17 @@ int serve(const Config& config, const Log& log) {
     log.info("listening for syslog", "transport=tcp address={}:{} max_connections={}",
              local.address().to_string(), local.port(), config.syslog_tcp_max_connections);
   }
+  std::unique_ptr<KmsgInput> kmsg;
+  if (config.kmsg) {
+    kmsg = std::make_unique<KmsgInput>(io, config.kmsg_path, pipeline, config.kmsg_from_start);
+    if (auto ec = kmsg->start()) {
+      const bool denied = ec == boost::system::errc::permission_denied ||
+                          ec == boost::system::errc::operation_not_permitted;
+      throw RuntimeError{fmt::format("--kmsg: cannot read {}: {}{}", config.kmsg_path, ec.message(),
+                                     denied ? " (needs root or CAP_SYSLOG; see also kernel.dmesg_restrict)" : "")};
+    }
+    log.info("reading kernel log", "transport=kmsg path={} from_start={}", config.kmsg_path, config.kmsg_from_start);
+  }
   std::unique_ptr<ReplayInput> replay;
   if (!config.replay.empty()) {
     replay = std::make_unique<ReplayInput>(config.replay, pipeline);
@@ -178,6 +190,7 @@ int serve(const Config& config, const Log& log) {
     if (http) http->stop();
     if (udp) udp->stop();
     if (tcp) tcp->stop();
+    if (kmsg) kmsg->stop();
     if (replay) replay->stop();
   });
   io.run();

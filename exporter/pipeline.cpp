@@ -29,6 +29,15 @@ bool Pipeline::allowed(const MessageSource& source) const {
 }
 
 double Pipeline::event_time(Transport transport, const ParseResult& result, double now) const {
+  if (transport == Transport::kmsg && result.envelope.framing == Framing::kmsg) {
+    // The kernel stamped the record in microseconds since boot (CLOCK_MONOTONIC's base):
+    // records read from the ring buffer's past get the time they were logged.
+    timespec mono{};
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    const double boot = now - (static_cast<double>(mono.tv_sec) + mono.tv_nsec / 1e9);
+    const double logged = boot + static_cast<double>(result.envelope.kmsg_usec) / 1e6;
+    return logged < now ? logged : now;
+  }
   if (transport != Transport::file) return now;
   const SyslogTimestamp& ts = result.envelope.timestamp;
   auto t = to_unix_seconds(ts, current_year_, local_utc_offset_);

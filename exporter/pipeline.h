@@ -27,7 +27,8 @@ class Pipeline : public MessageSink {
  private:
   bool allowed(const MessageSource& source) const;
   // Lines received live are stamped with the time of receipt; lines replayed from a file with
-  // their own syslog timestamp where it is a full one (metrics.md, "Time").
+  // their own syslog timestamp where it is a full one (metrics.md, "Time"); kmsg records with
+  // the kernel's own time of logging.
   double event_time(Transport transport, const ParseResult& result, double now) const;
 
   const Parser& parser_;

@@ -1,0 +1,83 @@
+#include "kmsg_input.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+
+namespace wgevents {
+
+std::optional<std::uint64_t> kmsg_sequence(std::string_view record) {
+  auto first = record.find(',');
+  if (first == std::string_view::npos || first == 0) return std::nullopt;
+  std::uint64_t seq = 0;
+  std::size_t i = first + 1;
+  std::size_t digits = 0;
+  for (; i < record.size() && record[i] >= '0' && record[i] <= '9' && digits < 20; ++i, ++digits) {
+    seq = seq * 10 + static_cast<std::uint64_t>(record[i] - '0');
+  }
+  if (digits == 0 || i >= record.size() || record[i] != ',') return std::nullopt;
+  return seq;
+}
+
+KmsgInput::KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start)
+    : path_(std::move(path)), sink_(sink), from_start_(from_start), device_(io),
+      buffer_(new char[kRecordBufferBytes]) {}
+
+KmsgInput::~KmsgInput() = default;
+
+boost::system::error_code KmsgInput::start() {
+  int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {errno, boost::system::system_category()};
+  if (!from_start_ && ::lseek(fd, 0, SEEK_END) < 0) {
+    boost::system::error_code ec(errno, boost::system::system_category());
+    ::close(fd);
+    return ec;
+  }
+  boost::system::error_code ec;
+  device_.assign(fd, ec);
+  if (ec) {
+    ::close(fd);
+    return ec;
+  }
+  read_records();  // what is already there (from_start), then wait for more
+  return {};
+}
+
+void KmsgInput::stop() {
+  boost::system::error_code ignored;
+  device_.close(ignored);
+}
+
+void KmsgInput::await_readable() {
+  device_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec == boost::asio::error::operation_aborted) return;
+                       if (ec) return;  // the device went away; nothing more to read
+                       read_records();
+                     });
+}
+
+void KmsgInput::read_records() {
+  if (!device_.is_open()) return;
+  const int fd = device_.native_handle();
+  for (int n = 0; n < kMaxRecordsPerWakeup; ++n) {
+    ssize_t got = ::read(fd, buffer_.get(), kRecordBufferBytes);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) continue;  // records overwritten: the next sequence number says how many
+      if (errno == EAGAIN) break;
+      return;  // EINVAL and the like: nothing sensible to retry
+    }
+    if (got == 0) return;  // a regular file at its end (tests); the device never ends
+    std::string_view record(buffer_.get(), static_cast<std::size_t>(got));
+    if (auto seq = kmsg_sequence(record)) {
+      if (std::uint64_t lost = sequence_.observe(*seq)) sink_.on_receive_drops(Transport::kmsg, lost);
+    }
+    sink_.on_message(Transport::kmsg, record, MessageSource{});
+  }
+  await_readable();
+}
+
+}  // namespace wgevents

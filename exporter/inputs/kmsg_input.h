@@ -1,0 +1,60 @@
+// The kernel log input (--kmsg): reads /dev/kmsg directly, so a WireGuard host needs no syslog
+// daemon in the path. Each read(2) returns exactly one record; each record is one message of
+// transport `kmsg`.
+//
+// By default reading starts at the end of the kernel's ring buffer (what is logged from now
+// on); with `from_start` it first takes what the buffer still holds. Records the kernel
+// overwrote before we read them (read(2) fails with EPIPE, sequence numbers jump) are counted
+// with on_receive_drops(Transport::kmsg, n).
+//
+// Opening needs root or CAP_SYSLOG (and, with kernel.dmesg_restrict=1, CAP_SYSLOG even for
+// reading): start() returns the error and main names the capability.
+//
+// Threading: as every input, used only on the thread that runs the io_context.
+#pragma once
+
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <memory>
+#include <string>
+
+#include "kmsg_record.h"
+#include "message.h"
+
+namespace wgevents {
+
+class KmsgInput {
+ public:
+  // A record is at most about 8 KiB (the kernel's PRINTK_MESSAGE_MAX and its dictionary);
+  // a smaller buffer makes read(2) fail with EINVAL.
+  static constexpr std::size_t kRecordBufferBytes = 64 * 1024;
+  // Records read per readiness wake-up before other handlers get a turn.
+  static constexpr int kMaxRecordsPerWakeup = 256;
+
+  KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start);
+  ~KmsgInput();
+  KmsgInput(const KmsgInput&) = delete;
+  KmsgInput& operator=(const KmsgInput&) = delete;
+
+  // Opens the device (non-blocking), seeks to the end unless from_start, and starts reading.
+  boost::system::error_code start();
+  // Closes the device; the pending wait completes with operation_aborted. Idempotent.
+  void stop();
+
+ private:
+  void await_readable();
+  void read_records();
+
+  std::string path_;
+  MessageSink& sink_;
+  bool from_start_;
+  boost::asio::posix::stream_descriptor device_;
+  std::unique_ptr<char[]> buffer_;
+  KmsgSequence sequence_;
+};
+
+}  // namespace wgevents
