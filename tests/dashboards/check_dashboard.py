@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""Checks the Grafana dashboard: its JSON on its own, and every query against a real Prometheus.
+
+    check_dashboard.py json DASHBOARD
+    check_dashboard.py queries DASHBOARD --exporter BINARY --prometheus BINARY
+
+`json` checks what Grafana needs and what the dashboard promises (schema version, unique panel
+ids, a grid that fits 24 columns without overlaps, the datasource variable on every panel and
+target, a description, a unit and legends on every panel that shows numbers).
+
+`queries` replays a generated WireGuard kernel log into the exporter, lets a real Prometheus
+scrape it every second, substitutes the dashboard's variables the way Grafana does, and runs
+every expression (panel targets, variable queries, annotations) through the query API. An
+expression fails when Prometheus rejects it, when it names a metric or label the exporter does
+not export, when it returns nothing, or when its legend names a label the result lacks.
+
+Exit status: 0 when every check passes, 1 otherwise (each problem printed on its own line).
+Standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import kernel_log
+import promql
+
+DATASOURCE_REF = {"type": "prometheus", "uid": "${datasource}"}
+GRID_COLUMNS = 24
+# Panel types that show numbers and therefore need a unit.
+NUMERIC_PANELS = {"timeseries", "stat", "gauge", "bargauge", "table", "barchart", "histogram",
+                  "piechart", "state-timeline", "status-history", "heatmap"}
+# Panel types whose series are named by the targets' legendFormat.
+LEGEND_PANELS = {"timeseries", "bargauge", "stat", "gauge", "barchart", "piechart"}
+REQUIRED_VARIABLES = ("instance", "interface", "peer")
+
+# Grafana's built-in variables, as a 1 s scrape interval makes them. A [15s] range holds 15
+# samples once Prometheus has scraped for 15 s, and at least two (all rate() needs) after
+# MIN_SCRAPES scrapes.
+BUILTIN_VALUES = {
+    "__rate_interval": "15s", "__interval": "15s", "__interval_ms": "15000",
+    "__range": "1m", "__range_s": "60", "__range_ms": "60000",
+}
+MIN_SCRAPES = 5
+SCRAPE_JOB = "wireguard_events"
+# The alert the test's Prometheus fires at once, so the alert annotation has something to show.
+TEST_ALERT = "WireGuardDashboardCheck"
+DEADLINE_SECONDS = 55
+
+
+# --- the JSON on its own ---------------------------------------------------------------------
+
+def all_panels(dashboard):
+    """Every panel, rows and the panels inside collapsed rows included."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def check_grid(panels, problems):
+    boxes = []
+    for panel in panels:
+        grid = panel.get("gridPos")
+        name = f"panel {panel.get('id')} ({panel.get('title')!r})"
+        if not isinstance(grid, dict) or not all(
+                isinstance(grid.get(key), int) for key in ("h", "w", "x", "y")):
+            problems.append(f"{name}: gridPos needs integer h, w, x and y, has {grid!r}")
+            continue
+        if grid["w"] < 1 or grid["h"] < 1 or grid["x"] < 0 or grid["y"] < 0:
+            problems.append(f"{name}: gridPos {grid} has a negative or empty extent")
+        if grid["x"] + grid["w"] > GRID_COLUMNS:
+            problems.append(f"{name}: gridPos {grid} ends past column {GRID_COLUMNS}")
+        boxes.append((name, grid))
+    for index, (name, a) in enumerate(boxes):
+        for other, b in boxes[index + 1:]:
+            if (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+                    and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]):
+                problems.append(f"{name} overlaps {other}")
+
+
+def check_panel(panel, problems):
+    name = f"panel {panel.get('id')} ({panel.get('title')!r})"
+    kind = panel.get("type")
+    if not panel.get("title"):
+        problems.append(f"{name}: no title")
+    if not str(panel.get("description", "")).strip():
+        problems.append(f"{name}: no description")
+    if panel.get("datasource") != DATASOURCE_REF:
+        problems.append(f"{name}: datasource is {panel.get('datasource')!r}, "
+                        f"not the variable {DATASOURCE_REF!r}")
+    targets = panel.get("targets", [])
+    if not targets:
+        problems.append(f"{name}: no queries")
+    ref_ids = [target.get("refId") for target in targets]
+    if len(set(ref_ids)) != len(ref_ids) or None in ref_ids:
+        problems.append(f"{name}: refIds missing or repeated: {ref_ids}")
+    for target in targets:
+        where = f"{name} query {target.get('refId')}"
+        if target.get("datasource") != DATASOURCE_REF:
+            problems.append(f"{where}: datasource is {target.get('datasource')!r}, "
+                            f"not the variable {DATASOURCE_REF!r}")
+        if not str(target.get("expr", "")).strip():
+            problems.append(f"{where}: no expression")
+        if (kind in LEGEND_PANELS and target.get("format", "time_series") != "table"
+                and not str(target.get("legendFormat", "")).strip()):
+            problems.append(f"{where}: no legendFormat")
+    if kind in NUMERIC_PANELS:
+        unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+        if not unit:
+            problems.append(f"{name}: no unit in fieldConfig.defaults")
+    if kind == "timeseries" and not panel.get("options", {}).get("legend", {}).get("showLegend"):
+        problems.append(f"{name}: legend hidden")
+
+
+def check_json(dashboard):
+    """Returns the problems of the dashboard JSON, an empty list when there are none."""
+    problems = []
+    schema = dashboard.get("schemaVersion")
+    if not isinstance(schema, int) or schema < 39:
+        problems.append(f"schemaVersion is {schema!r}, needs 39 or later")
+    if not any(item.get("type") == "datasource" and item.get("pluginId") == "prometheus"
+               for item in dashboard.get("__inputs", [])):
+        problems.append("__inputs declares no prometheus datasource for import")
+    variables = {v.get("name"): v for v in dashboard.get("templating", {}).get("list", [])}
+    datasource = variables.get("datasource", {})
+    if datasource.get("type") != "datasource" or datasource.get("query") != "prometheus":
+        problems.append("no datasource variable `datasource` of type prometheus")
+    for name in REQUIRED_VARIABLES:
+        variable = variables.get(name)
+        if not variable or variable.get("type") != "query":
+            problems.append(f"no query variable `{name}`")
+        elif variable.get("datasource") != DATASOURCE_REF:
+            problems.append(f"variable {name}: datasource is not the variable")
+    panels = list(all_panels(dashboard))
+    ids = [panel.get("id") for panel in panels]
+    if not all(isinstance(panel_id, int) for panel_id in ids):
+        problems.append(f"panel ids must be integers: {ids}")
+    repeated = sorted({panel_id for panel_id in ids if ids.count(panel_id) > 1}, key=str)
+    if repeated:
+        problems.append(f"panel ids used more than once: {repeated}")
+    check_grid(dashboard.get("panels", []), problems)
+    for panel in panels:
+        if panel.get("type") != "row":
+            check_panel(panel, problems)
+    alert_annotations = [a for a in dashboard.get("annotations", {}).get("list", [])
+                         if "ALERTS" in annotation_expr(a)]
+    if not alert_annotations:
+        problems.append("no annotation shows firing alerts (ALERTS)")
+    for annotation in alert_annotations:
+        if annotation.get("datasource") != DATASOURCE_REF:
+            problems.append(f"annotation {annotation.get('name')!r}: datasource is not the "
+                            "variable")
+    return problems
+
+
+def annotation_expr(annotation):
+    """The PromQL of an annotation: Grafana keeps it at the top level or under `target`."""
+    return annotation.get("expr") or annotation.get("target", {}).get("expr") or ""
+
+
+# --- processes --------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _die_with_parent():
+    """Runs in the child before exec: the kernel kills it when the test process dies."""
+    try:
+        import ctypes
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+class Processes:
+    """The processes the test started; stop() ends each of them (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.running = []
+
+    def start(self, name, argv):
+        log = open(os.path.join(self.directory, f"{name}.log"), "wb")
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        log.close()
+        self.running.append((name, process))
+        return process
+
+    def log_tail(self, name, lines=15):
+        try:
+            with open(os.path.join(self.directory, f"{name}.log"), errors="replace") as log:
+                return "".join(log.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        for _, process in self.running:
+            if process.poll() is None:
+                process.terminate()
+        for _, process in self.running:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.running = []
+
+
+def http_get(url, timeout=2.0):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
+def wait_until(what, deadline, condition, process=None, processes=None, name=None):
+    """Polls condition() every 0.2 s until it is true; fails at the deadline or if the
+    process exits."""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"{name} exited with status {process.returncode} while waiting "
+                             f"for {what}:\n{processes.log_tail(name)}")
+        try:
+            if condition():
+                return
+        except (OSError, urllib.error.URLError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    tail = processes.log_tail(name) if processes and name else ""
+    raise SystemExit(f"timed out waiting for {what}\n{tail}")
+
+
+class Prometheus:
+    """The query API of the Prometheus the test started."""
+
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+
+    def _call(self, path, params):
+        data = urllib.parse.urlencode(params, doseq=True).encode()
+        request = urllib.request.Request(self.base + path, data=data)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:  # 400/422 carry the reason as JSON
+            return json.loads(error.read() or b"{}") or {"status": "error",
+                                                          "error": str(error)}
+
+    def query(self, expr):
+        """Returns (result list, error text or None) of an instant query at the current time."""
+        answer = self._call("/api/v1/query", {"query": expr})
+        if answer.get("status") != "success":
+            return None, f"{answer.get('errorType', 'error')}: {answer.get('error')}"
+        data = answer["data"]
+        if data["resultType"] in ("scalar", "string"):
+            return [{"metric": {}, "value": data["result"]}], None
+        return data["result"], None
+
+    def series(self, selector):
+        answer = self._call("/api/v1/series", {"match[]": selector})
+        if answer.get("status") != "success":
+            raise SystemExit(f"series query {selector} failed: {answer}")
+        return answer["data"]
+
+
+def exported_metric_names(page):
+    """Metric names with samples on an exposition-format page."""
+    names = set()
+    for line in page.splitlines():
+        if line and not line.startswith("#"):
+            names.add(re.match(r"[A-Za-z_:][A-Za-z0-9_:]*", line).group())
+    return names
+
+
+# --- the queries against a real Prometheus ----------------------------------------------------
+
+class Substitution:
+    """Grafana's variable expansion: ${name}, ${name:format}, $name, [[name]]."""
+
+    _REFERENCE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+
+    def __init__(self):
+        self.values = dict(BUILTIN_VALUES)
+
+    def __call__(self, text, problems, where):
+        def replace(match):
+            name = match.group(1) or match.group(2) or match.group(3)
+            if name not in self.values:
+                problems.append(f"{where}: unknown variable ${name} in {text!r}")
+                return match.group()
+            return self.values[name]
+        return self._REFERENCE.sub(replace, text)
+
+
+def all_value(variable, values):
+    """What Grafana puts in a query for the variable's default selection (All)."""
+    if variable.get("multi") or variable.get("includeAll"):
+        if variable.get("allValue"):
+            return variable["allValue"]
+        return "(" + "|".join(re.escape(value) for value in values) + ")"
+    return values[0]
+
+
+class ExpressionCheck:
+    """Runs expressions through Prometheus and checks the names they use."""
+
+    def __init__(self, prometheus, series_labels, problems):
+        self.prometheus = prometheus
+        self.series_labels = series_labels  # metric name -> {label name: values scraped}
+        self.problems = problems
+        self.count = 0
+
+    def _check_matcher(self, where, expr, metric, matcher):
+        label, operator, value = matcher
+        labels = self.series_labels[metric]
+        if label == "__name__":
+            return
+        if label not in labels:
+            self.problems.append(f"{where}: {metric} has no label {label} (in {expr!r})")
+            return
+        # A misspelt value inside an alternation would only show as one series missing.
+        expected = [value] if operator == "=" and value else []
+        if operator == "=~":
+            expected = promql.literal_alternatives(value) or []
+        for literal in expected:
+            if literal not in labels[label]:
+                self.problems.append(f"{where}: no {metric} series has {label}=\"{literal}\" "
+                                     f"(in {expr!r})")
+
+    def run(self, where, expr, legend=None):
+        """Checks one expression; returns its result (empty on failure)."""
+        self.count += 1
+        try:
+            found = promql.names(expr)
+        except ValueError as error:
+            self.problems.append(f"{where}: {error}")
+            return []
+        unknown = found.metrics - set(self.series_labels)
+        for metric in sorted(unknown):
+            self.problems.append(f"{where}: metric {metric} is not exported (in {expr!r})")
+        known_labels = {"__name__"}
+        for metric, matchers in found.selectors:
+            if metric in self.series_labels:
+                known_labels |= set(self.series_labels[metric])
+                for matcher in matchers:
+                    self._check_matcher(where, expr, metric, matcher)
+        if not unknown:
+            for label in sorted(found.grouping_labels - known_labels):
+                self.problems.append(f"{where}: label {label} in a by/on clause is on none of "
+                                     f"{sorted(found.metrics)} (in {expr!r})")
+        result, error = self.prometheus.query(expr)
+        if error:
+            self.problems.append(f"{where}: Prometheus rejects {expr!r}: {error}")
+            return []
+        if not result:
+            self.problems.append(f"{where}: no data for {expr!r}")
+            return []
+        for label in re.findall(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}", legend or ""):
+            if any(label not in series["metric"] for series in result):
+                self.problems.append(f"{where}: legend {legend!r} names {label}, which "
+                                     f"the result of {expr!r} lacks")
+        return result
+
+
+def series_labels(series_list, metrics=None):
+    """metric name -> {label name: set of values} over /api/v1/series answers."""
+    labels = {}
+    for series in series_list:
+        name = series["__name__"]
+        if metrics is not None and name not in metrics:
+            continue
+        by_label = labels.setdefault(name, {})
+        for label, value in series.items():
+            if label != "__name__":
+                by_label.setdefault(label, set()).add(value)
+    return labels
+
+
+def resolve_variables(dashboard, check, substitute, problems):
+    """Runs each query variable's label_values() query in order and binds its All value."""
+    for variable in dashboard.get("templating", {}).get("list", []):
+        name = variable.get("name")
+        if variable.get("type") != "query":
+            continue
+        where = f"variable {name}"
+        query = variable.get("query")
+        text = query.get("query", "") if isinstance(query, dict) else str(query or "")
+        parsed = promql.label_values_query(text)
+        if parsed is None or parsed[0] is None:
+            problems.append(f"{where}: expected label_values(selector, label), has {text!r}")
+            continue
+        selector, label = parsed
+        result = check.run(where, substitute(selector, problems, where))
+        values = sorted({series["metric"][label] for series in result
+                         if label in series["metric"]})
+        if result and not values:
+            problems.append(f"{where}: the series of {selector} have no label {label}")
+        if values:
+            substitute.values[name] = all_value(variable, values)
+        else:
+            substitute.values[name] = ".*"
+
+
+def check_queries(dashboard, exporter, prometheus_binary):
+    problems = []
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    with tempfile.TemporaryDirectory(prefix="wgevents-dashboard-") as directory:
+        processes = Processes(directory)
+        previous = {sig: signal.signal(sig, lambda *_: sys.exit(1))
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            lines = kernel_log.generate()
+            log_path = os.path.join(directory, "wireguard.log")
+            with open(log_path, "w") as log:
+                log.write("\n".join(lines) + "\n")
+
+            exporter_port = free_port()
+            exporter_process = processes.start("exporter", [
+                exporter, f"--replay={log_path}",
+                f"--web.listen-address=127.0.0.1:{exporter_port}",
+                "--syslog.udp-listen-address=", "--log.level=warn"])
+            metrics_url = f"http://127.0.0.1:{exporter_port}/metrics"
+            replayed = re.compile(r'^wireguard_events_exporter_messages_received_total\{'
+                                  r'transport="file"\} ' + str(len(lines)) + r"(\.0+)?$", re.M)
+            wait_until("the exporter to replay the log", deadline,
+                       lambda: replayed.search(http_get(metrics_url)[1]),
+                       exporter_process, processes, "exporter")
+            exported = exported_metric_names(http_get(metrics_url)[1])
+
+            prometheus_port = free_port()
+            config = os.path.join(directory, "prometheus.yml")
+            rules = os.path.join(directory, "rules.yml")
+            with open(rules, "w") as out:
+                out.write(f"groups:\n- name: dashboard_check\n  rules:\n"
+                          f"  - alert: {TEST_ALERT}\n    expr: vector(1)\n"
+                          f"    labels:\n      severity: info\n")
+            with open(config, "w") as out:
+                out.write(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                          f"  evaluation_interval: 1s\n"
+                          f"rule_files: [{json.dumps(rules)}]\n"
+                          f"scrape_configs:\n- job_name: {SCRAPE_JOB}\n  static_configs:\n"
+                          f"  - targets: ['127.0.0.1:{exporter_port}']\n")
+            prometheus_process = processes.start("prometheus", [
+                prometheus_binary, f"--config.file={config}",
+                f"--storage.tsdb.path={os.path.join(directory, 'tsdb')}",
+                f"--web.listen-address=127.0.0.1:{prometheus_port}", "--log.level=warn"])
+            prometheus = Prometheus(prometheus_port)
+
+            def scraped_enough():
+                result, _ = prometheus.query(
+                    f'count_over_time(up{{job="{SCRAPE_JOB}"}}[1m]) >= {MIN_SCRAPES} '
+                    f'and up{{job="{SCRAPE_JOB}"}} == 1')
+                alerts, _ = prometheus.query(f'ALERTS{{alertname="{TEST_ALERT}"}}')
+                return bool(result) and bool(alerts)
+            wait_until(f"{MIN_SCRAPES} scrapes", deadline, scraped_enough,
+                       prometheus_process, processes, "prometheus")
+
+            scraped = series_labels(prometheus.series(f'{{job="{SCRAPE_JOB}"}}'), exported)
+            alerts = series_labels(prometheus.series("ALERTS"))
+
+            check = ExpressionCheck(prometheus, scraped, problems)
+            substitute = Substitution()
+            resolve_variables(dashboard, check, substitute, problems)
+            for panel in all_panels(dashboard):
+                for target in panel.get("targets", []):
+                    where = f"panel {panel.get('id')} ({panel.get('title')!r}) " \
+                            f"query {target.get('refId')}"
+                    legend = None
+                    if target.get("format", "time_series") != "table":
+                        legend = target.get("legendFormat")
+                    check.run(where, substitute(target.get("expr", ""), problems, where),
+                              legend)
+            annotation_check = ExpressionCheck(prometheus, alerts, problems)
+            for annotation in dashboard.get("annotations", {}).get("list", []):
+                expr = annotation_expr(annotation)
+                if expr:
+                    where = f"annotation {annotation.get('name')!r}"
+                    annotation_check.run(where, substitute(expr, problems, where),
+                                         annotation.get("titleFormat"))
+            if exporter_process.poll() is not None:
+                problems.append(f"the exporter exited early:\n{processes.log_tail('exporter')}")
+            print(f"checked {check.count + annotation_check.count} expressions against "
+                  f"Prometheus")
+        finally:
+            processes.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=("json", "queries"))
+    parser.add_argument("dashboard")
+    parser.add_argument("--exporter", help="the wireguard_events_exporter binary")
+    parser.add_argument("--prometheus", default="prometheus", help="the prometheus binary")
+    args = parser.parse_args()
+    with open(args.dashboard) as source:
+        dashboard = json.load(source)
+    if args.mode == "json":
+        problems = check_json(dashboard)
+    else:
+        if not args.exporter:
+            parser.error("queries needs --exporter")
+        problems = check_queries(dashboard, args.exporter, args.prometheus)
+    for problem in problems:
+        print(f"FAIL {problem}")
+    if problems:
+        return 1
+    print(f"OK {args.mode}: {args.dashboard}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
