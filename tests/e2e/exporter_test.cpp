@@ -103,7 +103,7 @@ TEST_CASE("senders outside --syslog.allowed-sources are rejected") {
   CHECK(s["wireguard_events_exporter_lines_total{result=\"event\"}"] == 1);
 }
 
-TEST_CASE("--peers.max evicts the least recently updated peers and counts them") {
+TEST_CASE("the peer cap (--peers.max) evicts the least recently updated peers and counts them") {
   const int udp = free_port();
   ExporterProcess exporter({flag("--syslog.udp-listen-address", udp), "--peers.max=3"});
   REQUIRE(exporter.started());
@@ -160,7 +160,7 @@ TEST_CASE("bad configuration: one line naming the flag and the documented exit s
   }
 }
 
-TEST_CASE("--help and --version exit 0") {
+TEST_CASE("help and version (--help, --version) exit 0") {
   RunResult help = run_exporter({"--help"});
   CHECK(help.code == 0);
   CHECK(help.out.find("--web.listen-address") != std::string::npos);

@@ -34,7 +34,7 @@ std::string test_interface() { return "wgk" + std::to_string(getpid() % 1000000)
 
 }  // namespace
 
-TEST_CASE("--kmsg counts WireGuard records written to /dev/kmsg") {
+TEST_CASE("the kmsg input (--kmsg) counts WireGuard records written to /dev/kmsg") {
   const std::string ifname = test_interface();
   ExporterProcess exporter({"--kmsg", "--syslog.udp-listen-address="});
   REQUIRE(exporter.started());
@@ -61,7 +61,7 @@ TEST_CASE("--kmsg counts WireGuard records written to /dev/kmsg") {
   CHECK(exporter.terminate().code == 0);
 }
 
-TEST_CASE("--kmsg.from-start reads what the ring buffer already holds") {
+TEST_CASE("reading from the start (--kmsg.from-start) takes what the ring buffer already holds") {
   const std::string ifname = test_interface() + "s";
   REQUIRE(write_record("wireguard: " + ifname + ": Peer 9 created"));
   ExporterProcess exporter({"--kmsg", "--kmsg.from-start", "--syslog.udp-listen-address="});
@@ -74,7 +74,7 @@ TEST_CASE("--kmsg.from-start reads what the ring buffer already holds") {
   CHECK(sum_of(from_end.scrape(), "wireguard_peer_events_total", ifname) == 0);
 }
 
-TEST_CASE("--kmsg on a device that cannot be opened: one line naming the flag, exit 1") {
+TEST_CASE("the kmsg input on a device that cannot be opened: one line naming the flag, exit 1") {
   RunResult r = run_exporter({"--kmsg", "--kmsg.path=/nonexistent/kmsg", "--syslog.udp-listen-address=",
                               "--web.listen-address=127.0.0.1:" + std::to_string(free_port())});
   CHECK(r.code == 1);

@@ -56,7 +56,7 @@ TEST_CASE("the page has every family with HELP and TYPE, and exact series") {
   CHECK(page.find("event=\"keepalive_sent\"") == std::string::npos);
 }
 
-TEST_CASE("--no-endpoint-label leaves the endpoint series out") {
+TEST_CASE("without the endpoint label (--no-endpoint-label) the endpoint series is left out") {
   std::string page = page_for({"wireguard: wg0: Receiving keepalive packet from peer 7 (192.0.2.1:1)"},
                               PageOptions{false});
   CHECK(page.find("wireguard_peer_endpoint_info") == std::string::npos);

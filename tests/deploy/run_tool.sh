@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs TOOL with its arguments, or skips the test (exit 77) when TOOL is not installed.
+# usage: run_tool.sh TOOL [ARGUMENT...]
+set -euo pipefail
+tool=${1:?usage: run_tool.sh TOOL [ARGUMENT...]}
+shift
+if ! command -v "$tool" >/dev/null 2>&1; then
+  echo "SKIP: $tool is not installed"
+  exit 77
+fi
+exec "$tool" "$@"

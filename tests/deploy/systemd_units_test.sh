@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Checks the systemd units with systemd-analyze: `verify` (syntax, directives, dependencies) for
+# both, and `security --offline` for the exporter's, which must keep an exposure level of 2.0
+# or less ("OK"): a change that drops a hardening directive fails here.
+#
+# The units name the paths they have once installed (/usr/bin/wireguard_events_exporter,
+# /sbin/modprobe), which `verify` wants to exist: the checked copies point them at the built
+# binary, and at /bin/true where the tool is not installed on this machine.
+# usage: systemd_units_test.sh UNIT_DIR EXPORTER_BINARY
+# Exit status: 0 pass, 1 fail, 77 skipped (no systemd-analyze).
+set -euo pipefail
+unit_dir=${1:?usage: systemd_units_test.sh UNIT_DIR EXPORTER_BINARY}
+exporter_binary=${2:?usage: systemd_units_test.sh UNIT_DIR EXPORTER_BINARY}
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "SKIP: systemd-analyze is not installed"
+  exit 77
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/wgevents-systemd.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+modprobe=/sbin/modprobe
+[[ -x $modprobe ]] || modprobe=/bin/true
+for unit in wireguard-events-exporter.service wireguard-dyndbg.service; do
+  sed -e "s#/usr/bin/wireguard_events_exporter#$exporter_binary#" -e "s#/sbin/modprobe#$modprobe#" \
+    "$unit_dir/$unit" >"$work/$unit"
+done
+
+echo "== systemd-analyze verify"
+# verify prints problems but may still exit 0 for some of them: any output is a failure.
+status=0
+systemd-analyze verify --man=no "$work/wireguard-events-exporter.service" "$work/wireguard-dyndbg.service" \
+  >"$work/verify.out" 2>&1 || status=$?
+cat "$work/verify.out"
+if [[ $status -ne 0 || -s $work/verify.out ]]; then
+  echo "FAIL: systemd-analyze verify found problems"
+  exit 1
+fi
+
+echo "== systemd-analyze security"
+if ! systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
+  echo "(this systemd-analyze has no --offline security check; verify passed)"
+  echo "PASS"
+  exit 0
+fi
+status=0
+systemd-analyze security --offline=true --threshold=20 --no-pager \
+  "$work/wireguard-events-exporter.service" >"$work/security.out" 2>&1 || status=$?
+grep -e '✗' -e 'Overall exposure' "$work/security.out" || true
+if [[ $status -ne 0 ]]; then
+  echo "FAIL: the exporter's unit is exposed above 2.0"
+  exit 1
+fi
+echo "PASS"
