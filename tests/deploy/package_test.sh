@@ -4,13 +4,17 @@
 # dpkg-shlibdeps names libre2 and libprometheus-cpp-core; section net; conffiles), unpacks it
 # with `dpkg -x` into a scratch root, checks every deployment file is where the docs say, and
 # runs the unpacked binary with --version.
-# usage: package_test.sh BUILD_DIR VERSION
+# usage: package_test.sh BUILD_DIR VERSION PACKAGING_CONFIGURED(1 or 0)
 # Exit status: 0 pass, 1 fail, 77 skipped (packaging not configured, or dpkg tools missing).
 set -euo pipefail
-build_dir=${1:?usage: package_test.sh BUILD_DIR VERSION}
-version=${2:?usage: package_test.sh BUILD_DIR VERSION}
+# Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
+usage="usage: package_test.sh BUILD_DIR VERSION PACKAGING_CONFIGURED"
+build_dir=${1:?$usage}
+version=${2:?$usage}
+configured=${3:?$usage}
 
-if [[ ! -f $build_dir/CPackConfig.cmake ]]; then
+if [[ $configured != 1 || ! -f $build_dir/CPackConfig.cmake ]]; then
   echo "SKIP: packaging is not configured (cmake/packaging.cmake not included)"
   exit 77
 fi

@@ -11,6 +11,8 @@
 # Exit status: 0 pass, 1 fail, 77 skipped (rsyslogd, prometheus, curl or python3 missing).
 # Every process it starts is stopped on exit, pass or fail; every wait is bounded.
 set -euo pipefail
+# Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 exporter_binary=${1:?usage: pipeline_e2e_test.sh EXPORTER_BINARY DEPLOY_DIR}
 deploy_dir=${2:?usage: pipeline_e2e_test.sh EXPORTER_BINARY DEPLOY_DIR}

@@ -5,6 +5,8 @@
 # usage: rsyslog_syntax_test.sh DROP_IN
 # Exit status: 0 pass, 1 fail, 77 skipped (no rsyslogd).
 set -euo pipefail
+# Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 drop_in=${1:?usage: rsyslog_syntax_test.sh DROP_IN}
 if ! command -v rsyslogd >/dev/null 2>&1; then
   echo "SKIP: rsyslogd is not installed"

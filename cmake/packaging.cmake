@@ -1,0 +1,84 @@
+# Debian package (CPack DEB): `cpack -G DEB` in the build directory, after building, writes
+# wireguard-events-exporter_<version>_<arch>.deb.
+#
+# The package holds the binary (/usr/bin), the systemd units, the rsyslog drop-in and the
+# default-flags file (conffiles under /etc), the sysctl drop-in, the Prometheus rules and scrape
+# example, the dashboards and the documentation. It enables and restarts nothing: docs/deploy.md
+# says which units to enable, and rsyslog picks the drop-in up on its next restart.
+#
+# Files that only work in one place (/etc/rsyslog.d, /etc/default) are installed there whatever
+# CMAKE_INSTALL_PREFIX is; everything else is relative to the prefix (/usr in the package).
+
+set(WGEVENTS_PACKAGE_NAME wireguard-events-exporter)
+set(WGEVENTS_PACKAGE_MAINTAINER "wireguard_events_exporter maintainers <wireguard-events-exporter@localhost>"
+  CACHE STRING "Maintainer field of the Debian package")
+
+set(_wgevents_deploy ${PROJECT_SOURCE_DIR}/deploy)
+set(_wgevents_share share/${WGEVENTS_PACKAGE_NAME})
+set(_wgevents_doc share/doc/${WGEVENTS_PACKAGE_NAME})
+
+install(FILES
+    ${_wgevents_deploy}/systemd/wireguard-events-exporter.service
+    ${_wgevents_deploy}/systemd/wireguard-dyndbg.service
+  DESTINATION lib/systemd/system)
+install(FILES ${_wgevents_deploy}/sysctl/60-wireguard-events-exporter.conf
+  DESTINATION lib/sysctl.d)
+install(FILES ${_wgevents_deploy}/rsyslog/30-wireguard-events-exporter.conf
+  DESTINATION /etc/rsyslog.d)
+install(FILES ${_wgevents_deploy}/default/wireguard-events-exporter
+  DESTINATION /etc/default)
+install(FILES
+    ${_wgevents_deploy}/prometheus/wireguard-events.rules.yml
+    ${_wgevents_deploy}/prometheus/wireguard-events.rules.test.yml
+    ${_wgevents_deploy}/prometheus/prometheus.example.yml
+  DESTINATION ${_wgevents_share}/prometheus)
+# Not active by default: loading the module with debug messages on is the admin's choice.
+install(FILES ${_wgevents_deploy}/modprobe.d/wireguard-dyndbg.conf
+  DESTINATION ${_wgevents_doc}/examples/modprobe.d)
+
+file(GLOB _wgevents_dashboards CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/dashboards/*.json)
+if(_wgevents_dashboards)
+  install(FILES ${_wgevents_dashboards} DESTINATION ${_wgevents_share}/dashboards)
+endif()
+file(GLOB _wgevents_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+if(_wgevents_docs)
+  install(FILES ${_wgevents_docs} DESTINATION ${_wgevents_doc})
+endif()
+
+# dpkg marks these as configuration files: an upgrade keeps local edits, and only a purge
+# removes them.
+set(_wgevents_conffiles ${PROJECT_BINARY_DIR}/debian/conffiles)
+file(WRITE ${_wgevents_conffiles}
+  "/etc/rsyslog.d/30-wireguard-events-exporter.conf\n/etc/default/wireguard-events-exporter\n")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME ${WGEVENTS_PACKAGE_NAME})
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT ${WGEVENTS_PACKAGE_MAINTAINER})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Prometheus exporter for WireGuard kernel events")
+set(CPACK_PACKAGE_DESCRIPTION
+"Counts the per-peer events that the WireGuard (and AmneziaWG) kernel module logs
+with dynamic debug on: handshakes sent, received, retried and given up, keepalives,
+invalid MACs, cookie replies, no-route errors, endpoint changes. It reads the lines
+from syslog (UDP, TCP or TLS, forwarded by rsyslog) and serves them as Prometheus
+metrics on port 9588.
+.
+Comes with a hardened systemd unit, a unit that turns the module's debug messages
+on, an rsyslog drop-in that forwards the lines, a sysctl drop-in that lifts the
+kernel's rate limit on them, Prometheus alert rules and Grafana dashboards.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${WGEVENTS_PACKAGE_MAINTAINER})
+# dpkg-shlibdeps derives Depends from the libraries the binary links (libre2, libprometheus-cpp-core,
+# libfmt, Boost.Program_options, libc, libstdc++).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "rsyslog")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, wireguard-tools")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_wgevents_conffiles})
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+include(CPack)
