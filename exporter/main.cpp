@@ -64,12 +64,12 @@ typename Protocol::endpoint resolve(asio::io_context& io, const ListenAddress& a
 }
 
 int replay_once(const Config& config, Pipeline& pipeline, const WireguardState& state,
-                const SelfMetrics& self) {
+                const SelfMetrics& self, const PageOptions& page_options) {
   ReplayInput replay(config.replay, pipeline);
   if (auto ec = replay.open()) throw RuntimeError{fmt::format("--replay: {}: {}", config.replay, ec.message())};
   replay.replay_all();
   if (auto ec = replay.read_error()) throw RuntimeError{fmt::format("--replay: {}: {}", config.replay, ec.message())};
-  std::string page = MetricsPage(state, self, PageOptions{config.endpoint_label}, unix_now()).render_all();
+  std::string page = MetricsPage(state, self, page_options, unix_now()).render_all();
   std::fwrite(page.data(), 1, page.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
@@ -77,11 +77,12 @@ int replay_once(const Config& config, Pipeline& pipeline, const WireguardState& 
 int serve(const Config& config, const Log& log) {
   asio::io_context io(1);
   Parser parser;
-  WireguardState state(StateLimits{config.peers_max, config.interfaces_max});
+  WireguardState state(StateLimits{config.peers_max, config.interfaces_max, config.hosts_max});
   SelfMetrics self(WGEVENTS_VERSION, WGEVENTS_REVISION);
-  Pipeline pipeline(parser, state, self, config.syslog_allowed_sources);
+  Pipeline pipeline(parser, state, self, config.syslog_allowed_sources, config.syslog_host_label);
+  const PageOptions page_options{config.endpoint_label, config.syslog_host_label};
 
-  if (!config.replay.empty() && config.once) return replay_once(config, pipeline, state, self);
+  if (!config.replay.empty() && config.once) return replay_once(config, pipeline, state, self, page_options);
 
   // Inputs first, so that /-/ready is true from the moment HTTP answers.
   std::unique_ptr<UdpInput> udp;
@@ -147,7 +148,7 @@ int serve(const Config& config, const Log& log) {
   HttpRoutes routes;
   routes.telemetry_path = config.web_telemetry_path;
   routes.metrics = [&]() -> std::unique_ptr<ChunkSource> {
-    return std::make_unique<MetricsPage>(state, self, PageOptions{config.endpoint_label}, unix_now());
+    return std::make_unique<MetricsPage>(state, self, page_options, unix_now());
   };
   routes.ready = [] { return true; };  // every input listens before the server starts
   routes.landing_page_html = landing_page_html(config.web_telemetry_path, WGEVENTS_VERSION);

@@ -1,5 +1,8 @@
 #include "pipeline.h"
 
+#include <arpa/inet.h>
+#include <unistd.h>
+
 #include <ctime>
 
 namespace wgevents {
@@ -11,8 +14,12 @@ double unix_now() {
 }
 
 Pipeline::Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& self,
-                   std::vector<Cidr> allowed_sources)
-    : parser_(parser), state_(state), self_(self), allowed_sources_(std::move(allowed_sources)) {
+                   std::vector<Cidr> allowed_sources, bool host_label)
+    : parser_(parser), state_(state), self_(self), allowed_sources_(std::move(allowed_sources)),
+      host_label_(host_label) {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0) local_host_ = name;
+  if (local_host_.empty()) local_host_ = "localhost";
   std::time_t t = std::time(nullptr);
   std::tm local{};
   localtime_r(&t, &local);
@@ -26,6 +33,22 @@ bool Pipeline::allowed(const MessageSource& source) const {
     if (cidr.contains(source.address)) return true;
   }
   return false;
+}
+
+std::optional<std::string_view> Pipeline::host_of(const ParseResult& result, const MessageSource& source) {
+  if (!host_label_) return std::string_view{};
+  std::string_view host = result.envelope.hostname;
+  if (host.empty() && source.address.known()) {
+    const int af = source.address.family == IpAddress::Family::ipv4 ? AF_INET : AF_INET6;
+    if (inet_ntop(af, source.address.bytes.data(), source_text_, sizeof source_text_) != nullptr) host = source_text_;
+  }
+  if (host.empty()) host = local_host_;
+  // HOSTNAME is printable US-ASCII of at most 255 bytes (RFC 5424); it becomes a label value.
+  if (host.size() > 255) return std::nullopt;
+  for (char c : host) {
+    if (c < 0x21 || c > 0x7e) return std::nullopt;
+  }
+  return host;
 }
 
 double Pipeline::event_time(Transport transport, const ParseResult& result, double now) const {
@@ -66,12 +89,18 @@ void Pipeline::on_message(Transport transport, std::string_view message, const M
     self_.line(LineResult::event);
     return;
   }
-  if (state_.apply(result.event, event_time(transport, result, now)) == WireguardState::Outcome::rejected) {
+  const auto host = host_of(result, source);
+  if (!host) {
+    self_.line(LineResult::malformed);
+    return;
+  }
+  if (state_.apply(result.event, event_time(transport, result, now), *host) == WireguardState::Outcome::rejected) {
     self_.line(LineResult::rejected);
     return;
   }
   self_.line(LineResult::event);
   self_.set_peers_evicted(state_.peers_evicted());
+  if (host_label_) self_.set_hosts(state_.hosts().size());
 }
 
 void Pipeline::on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) {

@@ -4,6 +4,8 @@
 // Used on the io_context thread only. Allocates nothing per message once peers are known.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "inputs/message.h"
@@ -16,8 +18,10 @@ namespace wgevents {
 
 class Pipeline : public MessageSink {
  public:
+  // `host_label`: fleet mode (--syslog.host-label): state is kept per sending host, named by
+  // the syslog HOSTNAME, else the sender's address, else this machine's name (files, kmsg).
   Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& self,
-           std::vector<Cidr> allowed_sources);
+           std::vector<Cidr> allowed_sources, bool host_label = false);
 
   void on_message(Transport transport, std::string_view message, const MessageSource& source) override;
   void on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) override;
@@ -26,6 +30,9 @@ class Pipeline : public MessageSink {
 
  private:
   bool allowed(const MessageSource& source) const;
+  // The host a message is counted for; empty outside fleet mode, nullopt when the message's
+  // HOSTNAME is not a printable name.
+  std::optional<std::string_view> host_of(const ParseResult& result, const MessageSource& source);
   // Lines received live are stamped with the time of receipt; lines replayed from a file with
   // their own syslog timestamp where it is a full one (metrics.md, "Time"); kmsg records with
   // the kernel's own time of logging.
@@ -35,6 +42,9 @@ class Pipeline : public MessageSink {
   WireguardState& state_;
   SelfMetrics& self_;
   std::vector<Cidr> allowed_sources_;
+  bool host_label_ = false;
+  std::string local_host_;
+  char source_text_[64] = {};  // the sender's address as text, for host_of()
   long local_utc_offset_ = 0;  // for syslog headers in local time (RFC 3164)
   int current_year_ = 1970;
 };

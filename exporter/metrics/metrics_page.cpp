@@ -19,17 +19,25 @@ void append_number(std::string& out, std::uint64_t value) {
 
 void append_number(std::string& out, double value) { fmt::format_to(std::back_inserter(out), "{}", value); }
 
-void append_interface_label(std::string& out, const InterfaceState& iface) {
+// `host="gw1",interface="wg0"` (fleet mode) or `interface="wg0"`.
+void append_interface_label(std::string& out, const WireguardState& state, bool host_label,
+                            const InterfaceState& iface) {
+  if (host_label) {
+    out += "host=\"";
+    append_label_value(out, state.hosts()[iface.host]);
+    out += "\",";
+  }
   out += "interface=\"";
   append_label_value(out, iface.name);
   out += '"';
 }
 
 // `name{interface="wg0",peer="7"` — the caller adds further labels and `} value`.
-void open_peer_row(std::string& out, std::string_view name, const InterfaceState& iface, const PeerState& peer) {
+void open_peer_row(std::string& out, const WireguardState& state, bool host_label, std::string_view name,
+                   const InterfaceState& iface, const PeerState& peer) {
   out += name;
   out += '{';
-  append_interface_label(out, iface);
+  append_interface_label(out, state, host_label, iface);
   out += ",peer=\"";
   append_number(out, peer.id);
   out += '"';
@@ -109,7 +117,7 @@ void MetricsPage::write_peer_rows(std::string& out, const PeerState& peer) const
     case Section::peer_events:
       for (std::size_t e = 0; e < kPeerEventCount; ++e) {
         if (peer.events[e] == 0) continue;
-        open_peer_row(out, metric::kPeerEvents.name, iface, peer);
+        open_peer_row(out, state_, options_.host_label, metric::kPeerEvents.name, iface, peer);
         out += ",event=\"";
         out += event_name(static_cast<EventKind>(e));
         out += '"';
@@ -118,29 +126,29 @@ void MetricsPage::write_peer_rows(std::string& out, const PeerState& peer) const
       break;
     case Section::last_handshake:
       if (peer.last_handshake > 0) {
-        open_peer_row(out, metric::kLastHandshakeTimestamp.name, iface, peer);
+        open_peer_row(out, state_, options_.host_label, metric::kLastHandshakeTimestamp.name, iface, peer);
         close_row(out, peer.last_handshake);
       }
       break;
     case Section::handshake_age:
       if (peer.last_handshake > 0) {
-        open_peer_row(out, metric::kLastHandshakeAge.name, iface, peer);
+        open_peer_row(out, state_, options_.host_label, metric::kLastHandshakeAge.name, iface, peer);
         close_row(out, now_ - peer.last_handshake);
       }
       break;
     case Section::last_seen:
       if (peer.last_seen > 0) {
-        open_peer_row(out, metric::kLastSeenTimestamp.name, iface, peer);
+        open_peer_row(out, state_, options_.host_label, metric::kLastSeenTimestamp.name, iface, peer);
         close_row(out, peer.last_seen);
       }
       break;
     case Section::attempts:
-      open_peer_row(out, metric::kHandshakeAttempts.name, iface, peer);
+      open_peer_row(out, state_, options_.host_label, metric::kHandshakeAttempts.name, iface, peer);
       close_row(out, static_cast<double>(peer.handshake_attempts));
       break;
     case Section::endpoint_info:
       if (peer.endpoint.known()) {
-        open_peer_row(out, metric::kEndpointInfo.name, iface, peer);
+        open_peer_row(out, state_, options_.host_label, metric::kEndpointInfo.name, iface, peer);
         out += ",endpoint=\"";
         append_endpoint_label(out, peer.endpoint);
         out += '"';
@@ -148,7 +156,7 @@ void MetricsPage::write_peer_rows(std::string& out, const PeerState& peer) const
       }
       break;
     case Section::endpoint_changes:
-      open_peer_row(out, metric::kEndpointChanges.name, iface, peer);
+      open_peer_row(out, state_, options_.host_label, metric::kEndpointChanges.name, iface, peer);
       close_row(out, peer.endpoint_changes);
       break;
     default:
@@ -170,7 +178,7 @@ bool MetricsPage::write_rows(std::string& out) {
           if (iface.events[e] == 0) continue;
           out += metric::kInterfaceEvents.name;
           out += '{';
-          append_interface_label(out, iface);
+          append_interface_label(out, state_, options_.host_label, iface);
           out += ",event=\"";
           out += event_name(static_cast<EventKind>(e + kPeerEventCount));
           out += '"';
@@ -180,7 +188,7 @@ bool MetricsPage::write_rows(std::string& out) {
         for (const auto& n : iface.no_route) {
           out += metric::kNoRouteErrors.name;
           out += '{';
-          append_interface_label(out, iface);
+          append_interface_label(out, state_, options_.host_label, iface);
           out += ",family=\"";
           out += n.family == IpAddress::Family::ipv4   ? "ipv4"
                  : n.family == IpAddress::Family::ipv6 ? "ipv6"
@@ -193,7 +201,7 @@ bool MetricsPage::write_rows(std::string& out) {
       } else {
         out += metric::kPeers.name;
         out += '{';
-        append_interface_label(out, iface);
+        append_interface_label(out, state_, options_.host_label, iface);
         close_row(out, static_cast<std::uint64_t>(iface.peers));
       }
       ++position_;

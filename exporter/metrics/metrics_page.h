@@ -19,6 +19,7 @@ namespace wgevents {
 
 struct PageOptions {
   bool endpoint_label = true;  // --endpoint-label: export wireguard_peer_endpoint_info
+  bool host_label = false;     // --syslog.host-label: every domain series carries `host`
 };
 
 class MetricsPage : public ChunkSource {

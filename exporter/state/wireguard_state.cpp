@@ -1,5 +1,7 @@
 #include "wireguard_state.h"
 
+#include <cstring>
+
 namespace wgevents {
 namespace {
 
@@ -29,24 +31,45 @@ bool same_endpoint(const Endpoint& a, const Endpoint& b) {
 
 WireguardState::WireguardState(StateLimits limits) : limits_(limits) {
   peer_index_.reserve(limits_.max_peers);
-  interfaces_.reserve(limits_.max_interfaces);
 }
 
-int WireguardState::find_or_add_interface(std::string_view name) {
-  if (last_interface_ < interfaces_.size() && interfaces_[last_interface_].name == name) {
+int WireguardState::find_or_add_host(std::string_view host) {
+  if (last_host_ < hosts_.size() && hosts_[last_host_] == host) return last_host_;
+  if (auto it = host_index_.find(host); it != host_index_.end()) return last_host_ = it->second;
+  if (hosts_.size() >= limits_.max_hosts || hosts_.size() >= UINT16_MAX) return -1;
+  last_host_ = static_cast<std::uint16_t>(hosts_.size());
+  hosts_.emplace_back(host);
+  host_index_.emplace(hosts_.back(), last_host_);
+  interfaces_per_host_.push_back(0);
+  return last_host_;
+}
+
+int WireguardState::find_or_add_interface(std::uint16_t host, std::string_view name) {
+  if (last_interface_ < interfaces_.size() && interfaces_[last_interface_].host == host &&
+      interfaces_[last_interface_].name == name) {
     return last_interface_;
   }
-  for (std::size_t i = 0; i < interfaces_.size(); ++i) {
-    if (interfaces_[i].name == name) return static_cast<int>(last_interface_ = static_cast<std::uint16_t>(i));
+  // Interface names are at most 15 bytes: the key fits on the stack.
+  char key[2 + 64];
+  if (name.size() > sizeof key - 2) return -1;
+  std::memcpy(key, &host, 2);
+  std::memcpy(key + 2, name.data(), name.size());
+  const std::string_view key_view(key, 2 + name.size());
+  if (auto it = interface_index_.find(key_view); it != interface_index_.end()) {
+    return last_interface_ = it->second;
   }
-  if (interfaces_.size() >= limits_.max_interfaces) return -1;
-  interfaces_.push_back(InterfaceState{std::string(name), {}, {}, 0});
-  last_interface_ = static_cast<std::uint16_t>(interfaces_.size() - 1);
+  if (interfaces_per_host_[host] >= limits_.max_interfaces || interfaces_.size() >= UINT16_MAX) return -1;
+  interfaces_per_host_[host]++;
+  last_interface_ = static_cast<std::uint16_t>(interfaces_.size());
+  interfaces_.push_back(InterfaceState{host, std::string(name), {}, {}, 0});
+  interface_index_.emplace(std::string(key_view), last_interface_);
   return last_interface_;
 }
 
-WireguardState::Outcome WireguardState::apply(const Event& event, double now) {
-  int interface = find_or_add_interface(event.interface);
+WireguardState::Outcome WireguardState::apply(const Event& event, double now, std::string_view host_name) {
+  int host = find_or_add_host(host_name);
+  if (host < 0) return Outcome::rejected;
+  int interface = find_or_add_interface(static_cast<std::uint16_t>(host), event.interface);
   if (interface < 0) return Outcome::rejected;
   InterfaceState& iface = interfaces_[static_cast<std::size_t>(interface)];
 

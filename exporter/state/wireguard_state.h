@@ -21,7 +21,8 @@ namespace wgevents {
 
 struct StateLimits {
   std::size_t max_peers = 10000;       // --peers.max: least recently updated peers go first
-  std::size_t max_interfaces = 64;     // --interfaces.max: lines for more are rejected
+  std::size_t max_interfaces = 64;     // --interfaces.max, per host: lines for more are rejected
+  std::size_t max_hosts = 256;         // --hosts.max: lines from more hosts are rejected
 };
 
 // Counts of `no_route` by endpoint family and errno (wireguard_no_route_errors_total).
@@ -32,6 +33,7 @@ struct NoRouteCount {
 };
 
 struct InterfaceState {
+  std::uint16_t host = 0;  // index into WireguardState::hosts()
   std::string name;
   std::array<std::uint64_t, kInterfaceEventCount> events{};
   std::vector<NoRouteCount> no_route;  // a handful of (family, errno) pairs
@@ -59,10 +61,13 @@ class WireguardState {
   explicit WireguardState(StateLimits limits);
 
   enum class Outcome { counted, rejected };
-  // Applies one parsed event (not kernel_ratelimit_suppressed) seen at Unix time `now`.
-  // `rejected` when its interface is new and the interface cap is reached.
-  Outcome apply(const Event& event, double now);
+  // Applies one parsed event (not kernel_ratelimit_suppressed) seen at Unix time `now`, from
+  // `host` (fleet mode; empty for a single host). `rejected` when its host or interface is new
+  // and the host or interface cap is reached.
+  Outcome apply(const Event& event, double now, std::string_view host = {});
 
+  // Hosts seen, in order of first appearance (a single empty name unless in fleet mode).
+  const std::vector<std::string>& hosts() const { return hosts_; }
   const std::vector<InterfaceState>& interfaces() const { return interfaces_; }
   // Slots, some of them free (in_use false); indices are stable while a peer lives.
   const std::vector<PeerState>& peer_slots() const { return peers_; }
@@ -81,15 +86,28 @@ class WireguardState {
     }
   };
 
-  int find_or_add_interface(std::string_view name);
+  int find_or_add_host(std::string_view host);
+  int find_or_add_interface(std::uint16_t host, std::string_view name);
   std::uint32_t find_or_add_peer(std::uint16_t interface, std::uint64_t id);
   void remove_peer(std::uint32_t slot);
   void lru_unlink(std::uint32_t slot);
   void lru_push_newest(std::uint32_t slot);
   void apply_peer_event(PeerState& peer, const Event& event, double now);
 
+  // Heterogeneous lookup, so that finding a name needs no std::string.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using NameIndex = std::unordered_map<std::string, std::uint16_t, NameHash, std::equal_to<>>;
+
   StateLimits limits_;
+  std::vector<std::string> hosts_;
+  NameIndex host_index_;
   std::vector<InterfaceState> interfaces_;
+  NameIndex interface_index_;                 // key: the host's index (2 bytes), then the name
+  std::vector<std::uint16_t> interfaces_per_host_;
+  std::uint16_t last_host_ = 0;
   std::vector<PeerState> peers_;
   std::vector<std::uint32_t> free_slots_;
   std::unordered_map<PeerKey, std::uint32_t, PeerKeyHash> peer_index_;

@@ -168,3 +168,26 @@ TEST_CASE("help and version (--help, --version) exit 0") {
   CHECK(version.code == 0);
   CHECK(version.out.rfind("wireguard_events_exporter ", 0) == 0);
 }
+
+TEST_CASE("fleet mode labels every domain series with the sending host") {
+  const int udp = free_port(), tcp = free_port();
+  ExporterProcess exporter({flag("--syslog.udp-listen-address", udp), flag("--syslog.tcp-listen-address", tcp),
+                            "--syslog.host-label", "--hosts.max=3"});
+  REQUIRE(exporter.started());
+  send_udp(udp, {"<4>Nov 24 10:00:00 gw1 kernel: wireguard: wg0: Peer 7 created",
+                 "<4>1 2026-11-24T10:00:00Z gw2 kernel - - -  wireguard: wg0: Peer 7 created\n",
+                 "wireguard: wg0: Peer 8 created",  // no HOSTNAME: the sender's address names the host
+                 "<4>Nov 24 10:00:00 gw4 kernel: wireguard: wg0: Peer 9 created",  // a fourth host: over the cap
+                 "<4>Nov 24 10:00:00 bad\x01name kernel: wireguard: wg0: Peer 9 created"});
+  send_tcp(tcp, {"<4>Nov 24 10:00:00 gw1 kernel: wireguard: wg0: Keypair 3 created for peer 7"}, true);
+  Samples s = exporter.wait_for("wireguard_events_exporter_messages_received_total", "", 6);
+  CHECK(s["wireguard_peer_events_total{host=\"gw1\",interface=\"wg0\",peer=\"7\",event=\"peer_created\"}"] == 1);
+  CHECK(s["wireguard_peer_events_total{host=\"gw1\",interface=\"wg0\",peer=\"7\",event=\"keypair_created\"}"] == 1);
+  CHECK(s["wireguard_peer_events_total{host=\"gw2\",interface=\"wg0\",peer=\"7\",event=\"peer_created\"}"] == 1);
+  CHECK(s["wireguard_peer_events_total{host=\"127.0.0.1\",interface=\"wg0\",peer=\"8\",event=\"peer_created\"}"] == 1);
+  CHECK(s["wireguard_peers{host=\"gw1\",interface=\"wg0\"}"] == 1);
+  CHECK(s["wireguard_events_exporter_hosts"] == 3);
+  CHECK(s["wireguard_events_exporter_lines_total{result=\"rejected\"}"] == 1);
+  CHECK(s["wireguard_events_exporter_lines_total{result=\"malformed\"}"] == 1);
+  CHECK(sum_of(s, "wireguard_peer_events_total", "gw4") == 0);
+}
