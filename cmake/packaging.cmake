@@ -19,6 +19,7 @@ set(_wgevents_doc share/doc/${WGEVENTS_PACKAGE_NAME})
 
 install(FILES
     ${_wgevents_deploy}/systemd/wireguard-events-exporter.service
+    ${_wgevents_deploy}/systemd/wireguard-events-exporter-kmsg.service
     ${_wgevents_deploy}/systemd/wireguard-dyndbg.service
   DESTINATION lib/systemd/system)
 install(FILES ${_wgevents_deploy}/sysctl/60-wireguard-events-exporter.conf

@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 
 modprobe=/sbin/modprobe
 [[ -x $modprobe ]] || modprobe=/bin/true
-for unit in wireguard-events-exporter.service wireguard-dyndbg.service; do
+for unit in wireguard-events-exporter.service wireguard-events-exporter-kmsg.service wireguard-dyndbg.service; do
   sed -e "s#/usr/bin/wireguard_events_exporter#$exporter_binary#" -e "s#/sbin/modprobe#$modprobe#" \
     "$unit_dir/$unit" >"$work/$unit"
 done
@@ -28,7 +28,7 @@ done
 echo "== systemd-analyze verify"
 # verify prints problems but may still exit 0 for some of them: any output is a failure.
 status=0
-systemd-analyze verify --man=no "$work/wireguard-events-exporter.service" "$work/wireguard-dyndbg.service" \
+systemd-analyze verify --man=no "$work/wireguard-events-exporter.service" "$work/wireguard-events-exporter-kmsg.service" "$work/wireguard-dyndbg.service" \
   >"$work/verify.out" 2>&1 || status=$?
 cat "$work/verify.out"
 if [[ $status -ne 0 || -s $work/verify.out ]]; then
