@@ -75,15 +75,6 @@ SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
 
 SelfMetrics::~SelfMetrics() = default;
 
-void SelfMetrics::message_received(Transport transport, std::size_t bytes, double now) {
-  const auto i = static_cast<std::size_t>(transport);
-  messages_[i]->Increment();
-  bytes_[i]->Increment(static_cast<double>(bytes));
-  last_message_->Set(now);
-}
-
-void SelfMetrics::line(LineResult result) { lines_[static_cast<std::size_t>(result)]->Increment(); }
-
 void SelfMetrics::receive_drops(Transport transport, std::uint64_t count) {
   drops_[static_cast<std::size_t>(transport)]->Increment(static_cast<double>(count));
 }
@@ -103,15 +94,20 @@ void SelfMetrics::set_peers_evicted(std::uint64_t total) {
 
 void SelfMetrics::set_hosts(std::size_t hosts) { hosts_->Set(static_cast<double>(hosts)); }
 
-std::uint64_t SelfMetrics::lines(LineResult result) const {
-  return static_cast<std::uint64_t>(lines_[static_cast<std::size_t>(result)]->Value());
-}
-
-std::uint64_t SelfMetrics::messages(Transport transport) const {
-  return static_cast<std::uint64_t>(messages_[static_cast<std::size_t>(transport)]->Value());
+void SelfMetrics::sync() const {
+  for (std::size_t i = 0; i < kLineResultCount; ++i) {
+    lines_[i]->Increment(static_cast<double>(counts_.lines[i] - exported_.lines[i]));
+  }
+  for (std::size_t i = 0; i < kTransportCount; ++i) {
+    messages_[i]->Increment(static_cast<double>(counts_.messages[i] - exported_.messages[i]));
+    bytes_[i]->Increment(static_cast<double>(counts_.bytes[i] - exported_.bytes[i]));
+  }
+  if (counts_.last_message != exported_.last_message) last_message_->Set(counts_.last_message);
+  exported_ = counts_;
 }
 
 std::string SelfMetrics::render() const {
+  sync();
   auto families = registry_->Collect();
   auto process = collect_process_metrics();
   families.insert(families.end(), process.begin(), process.end());

@@ -2,8 +2,9 @@
 // drops, rate-limit losses, ...), kept in a prometheus-cpp Registry, plus the standard
 // process_* metrics read from /proc at scrape time.
 //
-// The counters the hot path touches are looked up once, here, and held as pointers, so
-// counting a line is an atomic add with no label hashing.
+// The counts the hot path touches (every message) are plain integers here; a scrape moves what
+// they gained since the last scrape into the registry's counters, so counting a message is an
+// add with no atomics and no label hashing.
 // Not thread-safe beyond what prometheus-cpp's atomics give: used on the io_context thread.
 #pragma once
 
@@ -35,8 +36,13 @@ class SelfMetrics {
   SelfMetrics(const SelfMetrics&) = delete;
   SelfMetrics& operator=(const SelfMetrics&) = delete;
 
-  void message_received(Transport transport, std::size_t bytes, double now);
-  void line(LineResult result);
+  void message_received(Transport transport, std::size_t bytes, double now) {
+    const auto i = static_cast<std::size_t>(transport);
+    counts_.messages[i]++;
+    counts_.bytes[i] += bytes;
+    counts_.last_message = now;
+  }
+  void line(LineResult result) { counts_.lines[static_cast<std::size_t>(result)]++; }
   void receive_drops(Transport transport, std::uint64_t count);
   void connection_refused(Transport transport);
   void ratelimit_suppressed(std::uint64_t count);
@@ -44,13 +50,26 @@ class SelfMetrics {
   void set_peers_evicted(std::uint64_t total);
   void set_hosts(std::size_t hosts);
 
-  std::uint64_t lines(LineResult result) const;
-  std::uint64_t messages(Transport transport) const;
+  std::uint64_t lines(LineResult result) const { return counts_.lines[static_cast<std::size_t>(result)]; }
+  std::uint64_t messages(Transport transport) const {
+    return counts_.messages[static_cast<std::size_t>(transport)];
+  }
 
   // The text exposition of every self and process metric.
   std::string render() const;
 
  private:
+  struct Counts {
+    std::array<std::uint64_t, kLineResultCount> lines{};
+    std::array<std::uint64_t, kTransportCount> messages{};
+    std::array<std::uint64_t, kTransportCount> bytes{};
+    double last_message = 0;
+  };
+  // Moves what counts_ gained since the last call into the registry's metrics.
+  void sync() const;
+
+  Counts counts_;            // the hot path's counts
+  mutable Counts exported_;  // what the registry holds of them
   std::shared_ptr<prometheus::Registry> registry_;
   std::array<prometheus::Counter*, kLineResultCount> lines_{};
   std::array<prometheus::Counter*, kTransportCount> messages_{};

@@ -49,6 +49,14 @@ int WireguardState::find_or_add_interface(std::uint16_t host, std::string_view n
       interfaces_[last_interface_].name == name) {
     return last_interface_;
   }
+  // A host has a handful of interfaces: a scan beats hashing the name.
+  if (interfaces_.size() <= 8) {
+    for (std::size_t i = 0; i < interfaces_.size(); ++i) {
+      if (interfaces_[i].host == host && interfaces_[i].name == name) {
+        return last_interface_ = static_cast<std::uint16_t>(i);
+      }
+    }
+  }
   // Interface names are at most 15 bytes: the key fits on the stack.
   char key[2 + 64];
   if (name.size() > sizeof key - 2) return -1;
