@@ -16,19 +16,25 @@ constexpr std::size_t kMaxAddressText = 45;
 // Dotted-quad IPv4 as the kernel prints it (%pI4): four decimal numbers up to 255. The common
 // case of every endpoint, so it skips the copy and the locale-free but general inet_pton.
 bool parse_ipv4(std::string_view text, IpAddress& out) {
-  std::size_t i = 0;
+  const char* p = text.data();
+  const char* const end = p + text.size();
   for (int part = 0; part < 4; ++part) {
     if (part > 0) {
-      if (i >= text.size() || text[i] != '.') return false;
-      ++i;
+      if (p == end || *p != '.') return false;
+      ++p;
     }
-    std::size_t start = i;
+    const char* start = p;
     unsigned value = 0;
-    while (i < text.size() && i - start < 3 && is_digit(text[i])) value = value * 10 + static_cast<unsigned>(text[i++] - '0');
-    if (i == start || value > 255 || (i - start > 1 && text[start] == '0')) return false;
+    while (p != end && p - start < 3) {
+      const unsigned digit = static_cast<unsigned char>(*p) - '0';
+      if (digit > 9) break;
+      value = value * 10 + digit;
+      ++p;
+    }
+    if (p == start || value > 255 || (p - start > 1 && *start == '0')) return false;
     out.bytes[static_cast<std::size_t>(part)] = static_cast<std::uint8_t>(value);
   }
-  if (i != text.size()) return false;
+  if (p != end) return false;
   out.family = IpAddress::Family::ipv4;
   return true;
 }

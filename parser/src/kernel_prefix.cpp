@@ -102,15 +102,18 @@ KernelLine split_kernel_line(std::string_view content) {
   }
   // `<ifname>: `. The banner (`WireGuard 1.0.0 loaded.`) has a space before any colon.
   std::size_t i = 0;
-  while (i < text.size() && text[i] != ':' && text[i] != ' ') ++i;
+  bool valid_bytes = true;
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == ':' || c == ' ') break;
+    valid_bytes = valid_bytes && is_interface_byte(c);
+  }
   if (i == text.size() || text[i] != ':' || i + 1 >= text.size() || text[i + 1] != ' ') {
     line.kind = KernelLine::Kind::wireguard_unknown;
     return line;
   }
   std::string_view ifname = text.substr(0, i);
-  bool valid = !ifname.empty() && ifname.size() <= kMaxInterfaceName;
-  for (char c : ifname) valid = valid && is_interface_byte(static_cast<unsigned char>(c));
-  if (!valid) {
+  if (!valid_bytes || ifname.empty() || ifname.size() > kMaxInterfaceName) {
     line.kind = KernelLine::Kind::malformed;
     line.reason = MalformedReason::bad_interface;
     return line;
