@@ -148,6 +148,7 @@ int serve(const Config& config, const Log& log) {
   HttpRoutes routes;
   routes.telemetry_path = config.web_telemetry_path;
   routes.metrics = [&]() -> std::unique_ptr<ChunkSource> {
+    if (udp) udp->poll_drops();
     return std::make_unique<MetricsPage>(state, self, page_options, unix_now());
   };
   routes.ready = [] { return true; };  // every input listens before the server starts

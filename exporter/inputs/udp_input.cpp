@@ -1,5 +1,7 @@
 #include "udp_input.h"
 
+#include <linux/sock_diag.h>  // SK_MEMINFO_DROPS
+
 #include <sys/uio.h>
 
 #include <boost/asio/post.hpp>
@@ -122,6 +124,21 @@ void UdpInput::receive_batches() {
   asio::post(socket_.get_executor(), [this] {
     if (socket_.is_open()) receive_batches();
   });
+}
+
+void UdpInput::poll_drops() {
+  if (!socket_.is_open()) return;
+  std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t size = sizeof meminfo;
+  if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo, &size) != 0 ||
+      size <= SK_MEMINFO_DROPS * sizeof(std::uint32_t)) {
+    return;
+  }
+  const std::uint32_t counter = meminfo[SK_MEMINFO_DROPS];
+  if (counter != last_drop_counter_) {
+    sink_.on_receive_drops(Transport::udp, drop_counter_delta(last_drop_counter_, counter));
+    last_drop_counter_ = counter;
+  }
 }
 
 void UdpInput::deliver(std::size_t count) {

@@ -40,9 +40,11 @@ struct UdpInputOptions {
   // Bytes per datagram buffer. 64 KiB holds the largest UDP payload, so no real datagram is
   // truncated; a longer one is counted as a malformed frame.
   std::size_t datagram_bytes = 64 * 1024;
-  // The receive buffer requested: 8 MiB absorbs about a second of a heavy flood while the
-  // exporter is busy (a scrape, a burst of other handlers).
-  int receive_buffer_bytes = 8 * 1024 * 1024;
+  // The receive buffer requested. Each queued datagram costs the kernel about 800 bytes of
+  // buffer whatever its length, so 32 MiB (64 MiB as the kernel counts it) holds some 80,000
+  // WireGuard lines: a few hundred milliseconds of a flood while the exporter is busy or
+  // descheduled. Measured in docs/performance.md; memory is used only while datagrams wait.
+  int receive_buffer_bytes = 32 * 1024 * 1024;
   // Batches read per readiness wake-up before other handlers get a turn.
   std::size_t max_batches_per_wakeup = 16;
 };
@@ -73,6 +75,11 @@ class UdpInput {
   int receive_buffer_bytes() const { return receive_buffer_bytes_; }
   // Whether the kernel reports drops on this socket (SO_RXQ_OVFL was accepted).
   bool reports_drops() const { return reports_drops_; }
+
+  // Reads the socket's drop counter now (SO_MEMINFO) and reports what is new to the sink.
+  // The per-datagram report (SO_RXQ_OVFL) only comes with the next datagram that gets
+  // through, so after a flood that ends in drops, a scrape calls this to show them at once.
+  void poll_drops();
 
   // The drops between two readings of the kernel's per-socket drop counter, a uint32 that
   // wraps around.

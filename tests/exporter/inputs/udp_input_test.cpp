@@ -157,6 +157,29 @@ TEST_CASE("UdpInput reports the datagrams the kernel dropped on a full socket bu
   input.stop();
 }
 
+TEST_CASE("UdpInput shows drops when asked, before any further datagram arrives") {
+  asio::io_context io;
+  RecordingSink sink;
+  UdpInputOptions options;
+  options.receive_buffer_bytes = 4096;
+  UdpInput input(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0), sink, options);
+  REQUIRE_FALSE(input.start());
+  Sender sender(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const std::size_t flood = 2000;
+  for (std::size_t i = 0; i < flood; ++i)
+    sender.send(std::string(200, 'f'), input.local_endpoint());
+  REQUIRE(run_until(io, [&] { return !sink.messages.empty(); }));
+  io.poll();
+  const std::uint64_t reported_with_datagrams = sink.drops[static_cast<std::size_t>(Transport::udp)];
+  input.poll_drops();  // what a scrape does
+  const std::uint64_t drops = sink.drops[static_cast<std::size_t>(Transport::udp)];
+  CHECK(drops > reported_with_datagrams);
+  CHECK(sink.messages.size() + drops == flood);  // every datagram read or counted as dropped
+  input.poll_drops();  // nothing new: nothing more reported
+  CHECK(sink.drops[static_cast<std::size_t>(Transport::udp)] == drops);
+  input.stop();
+}
+
 TEST_CASE("UdpInput computes drops across the kernel counter's wrap-around") {
   struct Row {
     std::uint32_t previous, current, delta;

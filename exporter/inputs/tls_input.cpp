@@ -1,0 +1,404 @@
+#include "tls_input.h"
+
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "socket_address.h"
+#include "syslog_frame_decoder.h"
+
+namespace wgevents {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Certificate and key files are a few KiB; a larger file is not one (and /dev/zero is not read
+// forever).
+constexpr std::size_t kMaxCredentialFileBytes = 1 << 20;
+
+// Sent by the server with every session it creates; OpenSSL refuses to resume a session of a
+// verified client without one.
+constexpr std::string_view kSessionIdContext = "wgevents-syslog-tls";
+
+// A whole file, or why it could not be read (strerror text).
+struct FileText {
+  std::string text;
+  std::string error;
+};
+
+FileText read_credential_file(const std::string& path) {
+  FileText result;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    result.error = std::strerror(errno);
+    return result;
+  }
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result.error = std::strerror(errno);
+      break;
+    }
+    if (n == 0) break;
+    result.text.append(chunk, static_cast<std::size_t>(n));
+    if (result.text.size() > kMaxCredentialFileBytes) {
+      result.error = "larger than 1 MiB, not a PEM file";
+      break;
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
+// The reason of OpenSSL's latest error ("no start line", "ee key too small"); empties the queue.
+std::string openssl_reason() {
+  unsigned long code = ERR_peek_last_error();
+  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
+  std::string text = reason != nullptr ? reason : "unknown OpenSSL error";
+  ERR_clear_error();
+  return text;
+}
+
+// True when OpenSSL's latest error is only "no further PEM block": the normal end of a file read
+// block by block.
+bool only_end_of_pem_blocks() {
+  unsigned long code = ERR_peek_last_error();
+  return code == 0 || (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE);
+}
+
+// The passphrase callback for keys: there is nobody to ask, so an encrypted key fails to load
+// instead of OpenSSL prompting on the terminal.
+int refuse_passphrase(char*, int, int, void*) { return -1; }
+
+struct BioDeleter {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct KeyDeleter {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct X509Deleter {
+  void operator()(X509* certificate) const { X509_free(certificate); }
+};
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, KeyDeleter>;
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+
+BioPtr memory_bio(const std::string& text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+bool has_pem_block(const std::string& text, std::string_view label) {
+  return text.find(std::string("-----BEGIN ").append(label)) != std::string::npos;
+}
+
+}  // namespace
+
+// One sender: a TLS handshake, then reads into its decoder, hands each frame to the sink, closes
+// on bad framing, end of stream or idleness.
+class TlsInput::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(TlsInput& owner, tcp::socket socket, const MessageSource& source)
+      : owner_(owner),
+        stream_(std::move(socket), *owner.context_),
+        timer_(stream_.get_executor()),
+        source_(source),
+        last_activity_(Clock::now()) {}
+
+  void start() {
+    timer_.expires_after(owner_.handshake_timeout_);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted || self->closed_ || self->handshake_done_) return;
+      self->refuse();  // the handshake took too long
+    });
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](boost::system::error_code ec) {
+                              if (ec == asio::error::operation_aborted || self->closed_) return;
+                              if (ec) {
+                                self->refuse();  // not TLS, no or an untrusted certificate
+                                return;
+                              }
+                              self->handshake_done_ = true;
+                              self->last_activity_ = Clock::now();
+                              // Replaces the handshake deadline (its wait ends aborted).
+                              self->await_idle_deadline(self->last_activity_ + self->owner_.idle_timeout_);
+                              self->read();
+                            });
+  }
+
+  // Idempotent. The pending operations complete with operation_aborted. No close_notify is
+  // sent: the exporter never writes application data, and a sender that wants to go on
+  // reconnects either way.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    stream_.lowest_layer().close(ignored);
+    timer_.cancel();
+    owner_.forget(this);
+  }
+
+ private:
+  void refuse() {
+    owner_.sink_.on_connection_refused(Transport::tcp);
+    close();
+  }
+
+  void read() {
+    std::span<char> space = decoder_.prepare();
+    stream_.async_read_some(
+        asio::buffer(space.data(), space.size()),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+          if (ec == asio::error::operation_aborted || self->closed_) return;
+          self->on_read(ec, bytes);
+        });
+  }
+
+  void on_read(boost::system::error_code ec, std::size_t bytes) {
+    if (bytes > 0) {
+      last_activity_ = Clock::now();
+      decoder_.commit(bytes);
+      std::string_view frame;
+      SyslogFrameDecoder::Result result;
+      while ((result = decoder_.next(frame)) == SyslogFrameDecoder::Result::good) {
+        owner_.sink_.on_message(Transport::tcp, frame, source_);
+        if (closed_) return;  // the sink stopped the input
+      }
+      if (result == SyslogFrameDecoder::Result::bad) {
+        owner_.sink_.on_malformed_frame(Transport::tcp, decoder_.pending_bytes(), source_);
+        close();
+        return;
+      }
+    }
+    if (ec) {
+      // End of stream with close_notify (eof), without it (stream_truncated: rsyslog closes
+      // that way), a reset, or a TLS error such as a record that fails its integrity check.
+      close_losing_partial_frame();
+      return;
+    }
+    read();
+  }
+
+  // Closes a connection that will send no more: what is left is a frame it never finished.
+  void close_losing_partial_frame() {
+    if (decoder_.pending_bytes() > 0) {
+      owner_.sink_.on_malformed_frame(Transport::tcp, decoder_.pending_bytes(), source_);
+    }
+    close();
+  }
+
+  // As on plain TCP: reads do not touch the timer; it wakes at the deadline computed from the
+  // last activity it knew of and sleeps on if there was activity since.
+  void await_idle_deadline(Clock::time_point deadline) {
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted || self->closed_) return;
+      Clock::time_point next = self->last_activity_ + self->owner_.idle_timeout_;
+      if (Clock::now() >= next) {
+        self->close_losing_partial_frame();
+      } else {
+        self->await_idle_deadline(next);
+      }
+    });
+  }
+
+  TlsInput& owner_;
+  ssl::stream<tcp::socket> stream_;
+  // The handshake deadline, then the idle deadline.
+  asio::steady_timer timer_;
+  SyslogFrameDecoder decoder_;
+  MessageSource source_;             // the sender, as accepted
+  Clock::time_point last_activity_;  // when bytes last arrived
+  bool handshake_done_ = false;
+  bool closed_ = false;
+};
+
+TlsInput::TlsInput(asio::io_context& io, const tcp::endpoint& endpoint, MessageSink& sink,
+                   TlsInputSettings settings, std::size_t max_connections, Clock::duration idle_timeout,
+                   Clock::duration handshake_timeout)
+    : io_(io),
+      endpoint_(endpoint),
+      sink_(sink),
+      settings_(std::move(settings)),
+      max_connections_(max_connections),
+      idle_timeout_(idle_timeout),
+      handshake_timeout_(handshake_timeout),
+      context_(std::make_unique<ssl::context>(ssl::context::tls_server)),
+      acceptor_(io),
+      accept_retry_timer_(io) {}
+
+TlsInput::~TlsInput() = default;
+
+std::optional<TlsCredentialsError> TlsInput::load_credentials() {
+  using File = TlsCredentialsError::File;
+  const auto fail = [](File file, std::string message) {
+    ERR_clear_error();
+    return std::optional<TlsCredentialsError>(TlsCredentialsError{file, std::move(message)});
+  };
+  const auto cannot_read = [&](File file, const std::string& path, const std::string& error) {
+    return fail(file, "cannot read " + path + ": " + error);
+  };
+  const auto cannot_use = [&](File file, const std::string& path, const std::string& why) {
+    return fail(file, "cannot use " + path + ": " + why);
+  };
+  credentials_loaded_ = false;
+  SSL_CTX* ctx = context_->native_handle();
+
+  // TLS 1.2 and later only; ciphers are the system's defaults (Debian: security level 2).
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  context_->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
+                        ssl::context::single_dh_use);
+
+  // The certificate chain.
+  FileText certificate = read_credential_file(settings_.cert_file);
+  if (!certificate.error.empty()) return cannot_read(File::certificate, settings_.cert_file, certificate.error);
+  if (!has_pem_block(certificate.text, "CERTIFICATE")) {
+    return cannot_use(File::certificate, settings_.cert_file, "no PEM certificate in it");
+  }
+  boost::system::error_code ec;
+  context_->use_certificate_chain(asio::buffer(certificate.text), ec);
+  if (ec) return cannot_use(File::certificate, settings_.cert_file, openssl_reason());
+
+  // The private key, which must belong to that certificate.
+  FileText key = read_credential_file(settings_.key_file);
+  if (!key.error.empty()) return cannot_read(File::private_key, settings_.key_file, key.error);
+  KeyPtr private_key;
+  {
+    BioPtr bio = memory_bio(key.text);
+    private_key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, nullptr));
+  }
+  const bool encrypted = has_pem_block(key.text, "ENCRYPTED") ||
+                         key.text.find("Proc-Type: 4,ENCRYPTED") != std::string::npos;
+  OPENSSL_cleanse(key.text.data(), key.text.size());
+  if (!private_key) {
+    return cannot_use(File::private_key, settings_.key_file,
+                      encrypted ? "the key is encrypted; give it unencrypted, readable only by the exporter"
+                                : "no PEM private key in it");
+  }
+  if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), private_key.get()) != 1) {
+    return cannot_use(File::private_key, settings_.key_file,
+                      "not the key of the certificate in " + settings_.cert_file);
+  }
+  if (SSL_CTX_use_PrivateKey(ctx, private_key.get()) != 1) {
+    return cannot_use(File::private_key, settings_.key_file, openssl_reason());
+  }
+
+  // The client CA: senders must present a certificate it signed.
+  if (!settings_.client_ca_file.empty()) {
+    FileText authorities = read_credential_file(settings_.client_ca_file);
+    if (!authorities.error.empty()) {
+      return cannot_read(File::client_ca, settings_.client_ca_file, authorities.error);
+    }
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    BioPtr bio = memory_bio(authorities.text);
+    std::size_t count = 0;
+    ERR_clear_error();
+    while (X509Ptr ca{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+      // The store verifies the chain; the client CA list tells senders which CA to pick a
+      // certificate for (both take their own reference).
+      if (X509_STORE_add_cert(store, ca.get()) != 1 || SSL_CTX_add_client_CA(ctx, ca.get()) != 1) {
+        return cannot_use(File::client_ca, settings_.client_ca_file, openssl_reason());
+      }
+      ++count;
+    }
+    if (!only_end_of_pem_blocks()) {
+      return cannot_use(File::client_ca, settings_.client_ca_file, openssl_reason());
+    }
+    ERR_clear_error();
+    if (count == 0) return cannot_use(File::client_ca, settings_.client_ca_file, "no PEM certificate in it");
+    context_->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>(kSessionIdContext.data()),
+                                   static_cast<unsigned int>(kSessionIdContext.size()));
+  } else {
+    context_->set_verify_mode(ssl::verify_none);
+  }
+  credentials_loaded_ = true;
+  return std::nullopt;
+}
+
+boost::system::error_code TlsInput::start() {
+  if (!credentials_loaded_) return make_error_code(boost::system::errc::operation_not_permitted);
+  boost::system::error_code ec;
+  acceptor_.open(endpoint_.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint_, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    return ec;
+  }
+  accept();
+  return {};
+}
+
+void TlsInput::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_timer_.cancel();
+  auto connections = std::move(connections_);
+  connections_.clear();
+  for (auto& [raw, connection] : connections) connection->close();
+}
+
+tcp::endpoint TlsInput::local_endpoint() const {
+  boost::system::error_code ec;
+  auto endpoint = acceptor_.local_endpoint(ec);
+  return ec ? tcp::endpoint() : endpoint;
+}
+
+void TlsInput::accept() {
+  acceptor_.async_accept(io_, [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      on_accepted(std::move(socket));
+    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
+               ec == asio::error::no_buffer_space ||
+               ec == boost::system::errc::too_many_files_open_in_system) {
+      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_timer_.async_wait([this](boost::system::error_code wait_ec) {
+        if (wait_ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        accept();
+      });
+      return;
+    }
+    // Other errors concern the one connection that failed (it was reset before we took it).
+    accept();
+  });
+}
+
+void TlsInput::on_accepted(tcp::socket socket) {
+  if (connections_.size() >= max_connections_) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    sink_.on_connection_refused(Transport::tcp);
+    return;
+  }
+  boost::system::error_code ec;
+  tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  auto connection =
+      std::make_shared<Connection>(*this, std::move(socket), message_source_from(remote.data()));
+  connections_.emplace(connection.get(), connection);
+  connection->start();
+}
+
+void TlsInput::forget(Connection* connection) { connections_.erase(connection); }
+
+}  // namespace wgevents
