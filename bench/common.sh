@@ -1,0 +1,109 @@
+# shellcheck shell=bash disable=SC2034  # (variables used by the scripts that source this)
+# Shared by the bench/*.sh scripts (sourced, not run). Methods and results: docs/performance.md.
+#
+# Sets REPO and BUILD_DIR (a Release build: BUILD_DIR=build-perf bench/udp_flood.sh), a scratch
+# directory WORK removed on exit, and helpers. Every process a script starts is recorded with
+# track_pid and stopped by the exit trap, so an interrupted run leaves nothing behind.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
+EXPORTER=$BUILD_DIR/wireguard_events_exporter
+CORPUS_TOOL=$BUILD_DIR/bench/corpus/wgevents_corpus
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wgevents-bench.XXXXXX")
+TRACKED_PIDS=()
+
+track_pid() { TRACKED_PIDS+=("$1"); }
+
+# Stops what the script started (SIGTERM, then SIGKILL after 3 s) and removes the scratch files.
+cleanup() {
+  local pid
+  for pid in "${TRACKED_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${TRACKED_PIDS[@]}"; do
+    for _ in $(seq 30); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n ${KEEP_WORK:-} ]]; then
+    echo "scratch files kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need() {
+  local tool
+  for tool in "$@"; do
+    if [[ ! -x $tool ]] && ! command -v "$tool" >/dev/null 2>&1; then
+      echo "missing: $tool (build with: cmake -S $REPO -B $BUILD_DIR -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD_DIR)" >&2
+      exit 1
+    fi
+  done
+}
+
+# The machine and its load, for the record next to each result.
+machine_report() {
+  echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "machine: $(nproc) vCPU, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
+  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+load_now() { cut -d' ' -f1 /proc/loadavg; }
+
+# Starts the exporter with the given flags (its addresses at port 0: the kernel picks free
+# ones), waits until it logs where it listens, and sets EXPORTER_PID, EXPORTER_UDP (host:port,
+# when the UDP input is on) and EXPORTER_WEB (host:port).
+start_exporter() {
+  local log=$WORK/exporter.log
+  : > "$log"
+  "$EXPORTER" --web.listen-address=127.0.0.1:0 --log.level=info "$@" 2>"$log" &
+  EXPORTER_PID=$!
+  track_pid "$EXPORTER_PID"
+  EXPORTER_WEB=""
+  for _ in $(seq 100); do
+    EXPORTER_WEB=$(sed -n 's/.*msg="serving metrics" address=\([^ ]*\).*/\1/p' "$log" | head -1)
+    [[ -n $EXPORTER_WEB ]] && break
+    kill -0 "$EXPORTER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z $EXPORTER_WEB ]]; then
+    echo "the exporter did not start:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  EXPORTER_UDP=$(sed -n 's/.*msg="listening for syslog" transport=udp address=\([^ ]*\).*/\1/p' "$log" | head -1)
+}
+
+# The value of one series of a metrics page on stdin (exact series text, labels included).
+series_value() {
+  awk -v s="$1" '$1 == s { print $2; found = 1 } END { if (!found) print "absent" }'
+}
+
+# A TCP or UDP port on 127.0.0.1 that nothing listens on now (for mtail, which takes a port
+# number and cannot report one it chose).
+free_port() {
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 40000))
+    if [[ -z $(ss -Htuln "sport = :$port" 2>/dev/null) ]]; then
+      echo "$port"
+      return
+    fi
+  done
+  echo "no free port found" >&2
+  exit 1
+}
+
+# Peak and current resident memory of a running process, in KiB.
+vm_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+vm_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
