@@ -19,6 +19,7 @@
 #include "inputs/kmsg_input.h"
 #include "inputs/replay_input.h"
 #include "inputs/tcp_input.h"
+#include "inputs/tls_input.h"
 #include "inputs/udp_input.h"
 #include "log.h"
 #include "metrics/metrics_page.h"
@@ -61,6 +62,16 @@ typename Protocol::endpoint resolve(asio::io_context& io, const ListenAddress& a
                                    ec ? ec.message() : "no address")};
   }
   return results.begin()->endpoint();
+}
+
+// The flag that names a file of the TLS input, for its error line.
+std::string_view tls_file_flag(TlsCredentialsError::File file) {
+  switch (file) {
+    case TlsCredentialsError::File::certificate: return "--syslog.tls-cert-file";
+    case TlsCredentialsError::File::private_key: return "--syslog.tls-key-file";
+    case TlsCredentialsError::File::client_ca: return "--syslog.tls-client-ca-file";
+  }
+  return "--syslog.tls-listen-address";
 }
 
 int replay_once(const Config& config, Pipeline& pipeline, const WireguardState& state,
@@ -128,6 +139,35 @@ int serve(const Config& config, const Log& log) {
     log.info("listening for syslog", "transport=tcp address={}:{} max_connections={}",
              local.address().to_string(), local.port(), config.syslog_tcp_max_connections);
   }
+  std::unique_ptr<TlsInput> tls;
+  if (config.syslog_tls_listen_address) {
+    const auto& address = *config.syslog_tls_listen_address;
+    auto endpoint = resolve<asio::ip::tcp>(io, address, "--syslog.tls-listen-address");
+    const TlsInputSettings tls_settings{config.syslog_tls_cert_file, config.syslog_tls_key_file,
+                                       config.syslog_tls_client_ca_file};
+    // Credentials first: a bad file is reported as such, whatever happens to the address.
+    auto make_tls = [&](const asio::ip::tcp::endpoint& at) {
+      auto input = std::make_unique<TlsInput>(io, at, pipeline, tls_settings, config.syslog_tcp_max_connections);
+      if (auto error = input->load_credentials()) {
+        throw RuntimeError{fmt::format("{}: {}", tls_file_flag(error->file), error->message)};
+      }
+      return input;
+    };
+    tls = make_tls(endpoint);
+    auto ec = tls->start();
+    if (ec && address.any_host) {
+      tls = make_tls(asio::ip::tcp::endpoint(asio::ip::tcp::v4(), address.port));
+      ec = tls->start();
+    }
+    if (ec) {
+      throw RuntimeError{fmt::format("--syslog.tls-listen-address: cannot listen on {}: {}",
+                                     format_listen_address(address), ec.message())};
+    }
+    const auto local = tls->local_endpoint();
+    log.info("listening for syslog", "transport=tls address={}:{} max_connections={} client_certificates={}",
+             local.address().to_string(), local.port(), config.syslog_tcp_max_connections,
+             tls->requires_client_certificate() ? "required" : "not_asked");
+  }
   std::unique_ptr<KmsgInput> kmsg;
   if (config.kmsg) {
     kmsg = std::make_unique<KmsgInput>(io, config.kmsg_path, pipeline, config.kmsg_from_start);
@@ -192,6 +232,7 @@ int serve(const Config& config, const Log& log) {
     if (http) http->stop();
     if (udp) udp->stop();
     if (tcp) tcp->stop();
+    if (tls) tls->stop();
     if (kmsg) kmsg->stop();
     if (replay) replay->stop();
   });

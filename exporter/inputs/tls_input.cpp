@@ -264,6 +264,11 @@ std::optional<TlsCredentialsError> TlsInput::load_credentials() {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   context_->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
                         ssl::context::single_dh_use);
+  // Nothing is sent after the handshake: no TLS 1.3 session tickets (a syslog connection lives
+  // long, so resuming saves nothing). A sender that only writes would leave the tickets unread,
+  // its close would then be a reset, and a reset discards the lines the input has not read yet.
+  SSL_CTX_set_num_tickets(ctx, 0);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 
   // The certificate chain.
   FileText certificate = read_credential_file(settings_.cert_file);

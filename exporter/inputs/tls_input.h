@@ -18,12 +18,16 @@
 //   - a frame over 64 KiB closes the connection (on_malformed_frame);
 //   - a connection quiet for idle_timeout is closed; a frame cut off by a close or a timeout is
 //     counted with on_malformed_frame.
+// The input sends nothing after the handshake (no TLS 1.3 session tickets): a sender that only
+// writes, and closes without reading, then closes with a FIN rather than a reset, and a reset
+// would make the kernel discard the lines not read yet.
+//
 // Messages are handed to the sink with Transport::tcp: TLS is TCP with encryption, and the
 // `transport` label says how lines were framed and carried, not how they were protected.
 //
-// Memory per connection: SyslogFrameDecoder::kBufferBytes plus about 70 KiB of TLS buffers
-// (Asio's engine keeps two 17 KiB record buffers and a BIO pair of two more; OpenSSL's own
-// record buffers are released between records).
+// Memory per connection: at most SyslogFrameDecoder::kBufferBytes plus about 70 KiB of TLS
+// buffers (Asio's engine keeps two 17 KiB record buffers and a BIO pair of two more); about
+// 90 KiB resident for a connected sender of short lines, measured with 400 of them.
 //
 // The certificate, key and CA files are read once, by load_credentials(); a renewed certificate
 // takes effect when the exporter restarts. Files are PEM: the certificate file may hold the
@@ -101,7 +105,8 @@ class TlsInput {
   TlsInput& operator=(const TlsInput&) = delete;
 
   // Reads the certificate, key and client CA files and checks that the key belongs to the
-  // certificate. Returns the first file that could not be read or used. Call before start().
+  // certificate. Returns the first file that could not be read or used. Call once, before
+  // start().
   std::optional<TlsCredentialsError> load_credentials();
 
   // Opens, binds (with SO_REUSEADDR) and listens, then accepts senders. Returns the failure

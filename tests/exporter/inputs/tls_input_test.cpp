@@ -72,9 +72,14 @@ struct ClientIdentity {
 // input closes the connection.
 class TlsSender {
  public:
+  // How the sender ends: it reads until the input closes the connection (as the tests watch
+  // for), or it never reads and closes as soon as its last write is done (as a sender that
+  // only sends may).
+  enum class Ending { watch_for_close, close_after_writing };
+
   TlsSender(asio::io_context& io, const tcp::endpoint& to, const ClientIdentity& identity,
-            int max_version = 0)
-      : context_(ssl::context::tls_client), stream_(io, make_context(identity, max_version)) {
+            int max_version = 0, Ending ending = Ending::watch_for_close)
+      : context_(ssl::context::tls_client), stream_(io, make_context(identity, max_version)), ending_(ending) {
     stream_.lowest_layer().connect(to);  // completes from the listen backlog
     port_ = stream_.lowest_layer().local_endpoint().port();
     SSL_set_tlsext_host_name(stream_.native_handle(), "localhost");
@@ -86,7 +91,7 @@ class TlsSender {
         closed_ = true;
         return;
       }
-      watch_for_close();
+      if (ending_ == Ending::watch_for_close) watch_for_close();
       write_next();
     });
   }
@@ -129,6 +134,11 @@ class TlsSender {
                           return;
                         }
                         pieces_.erase(pieces_.begin());
+                        if (pieces_.empty() && ending_ == Ending::close_after_writing) {
+                          close();
+                          closed_ = true;
+                          return;
+                        }
                         write_next();
                       });
   }
@@ -146,6 +156,7 @@ class TlsSender {
 
   ssl::context context_;
   ssl::stream<tcp::socket> stream_;
+  Ending ending_;
   std::uint16_t port_ = 0;
   std::vector<std::string> pieces_;
   bool handshake_done_ = false;
@@ -294,6 +305,31 @@ TEST_CASE("TlsInput without a client CA takes any TLS sender") {
   CHECK(got == std::vector<std::string>{"<4>anonymous", "<4>rogue", "<4>trusted"});
   CHECK(refused(sink) == 0);
   input->stop();
+}
+
+TEST_CASE("TlsInput loses nothing from a sender that closes without reading, as rsyslog may") {
+  // Whatever the server sent and the client never read makes the client's close a reset, and a
+  // reset discards what the input had not read yet. The input sends nothing after the handshake
+  // (no TLS 1.3 session tickets), so the close is a FIN and every frame before it arrives.
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    INFO("max version " << std::hex << version);
+    asio::io_context io;
+    RecordingSink sink;
+    auto input = started_input(io, sink, true);
+    std::string stream;
+    std::vector<std::string> expected;
+    for (int m = 0; m < 500; ++m) {
+      expected.push_back("<4>gw1 kernel: wireguard: wg0: line " + std::to_string(m));
+      stream += octet_frame(expected.back());
+    }
+    TlsSender sender(io, input->local_endpoint(), ClientIdentity{"client"}, version,
+                     TlsSender::Ending::close_after_writing);
+    sender.send(stream, 4096);
+    REQUIRE(run_until(io, [&] { return sender.closed_by_peer() && input->connection_count() == 0; }));
+    CHECK(sink.message_bytes() == expected);
+    CHECK(sink.malformed.empty());
+    input->stop();
+  }
 }
 
 TEST_CASE("TlsInput takes TLS 1.2 senders") {
