@@ -6,11 +6,12 @@ set -euo pipefail
 build_packages=(
   g++ cmake ninja-build pkg-config git
   libre2-dev libfmt-dev prometheus-cpp-dev libboost-dev libboost-program-options-dev
-  libssl-dev zlib1g-dev
+  libssl-dev zlib1g-dev libyaml-cpp-dev libcrypt-dev
 )
 test_packages=(
   catch2 libbenchmark-dev
-  rsyslog prometheus curl python3 procps iproute2
+  rsyslog rsyslog-openssl openssl prometheus curl python3 procps iproute2
+  clang libclang-rt-14-dev
 )
 
 packages=("${build_packages[@]}")
