@@ -74,6 +74,6 @@ inline constexpr Info kLastMessageTimestamp{
     "Unix time of the last message taken in."};
 inline constexpr Info kConnectionsRefused{
     "wireguard_events_exporter_connections_refused_total", "counter",
-    "Syslog connections refused because --syslog.tcp-max-connections were open, by transport."};
+    "Syslog connections refused: over --syslog.tcp-max-connections, or a failed TLS handshake."};
 
 }  // namespace wgevents::metric
