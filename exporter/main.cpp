@@ -13,6 +13,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,6 +29,7 @@
 #include "wgevents/config/config.h"
 #include "wgevents/http/landing_page.h"
 #include "wgevents/http/server.h"
+#include "wgevents/http/web_config.h"
 
 #ifndef WGEVENTS_VERSION
 #define WGEVENTS_VERSION "0.0.0"
@@ -94,6 +97,14 @@ int serve(const Config& config, const Log& log) {
   const PageOptions page_options{config.endpoint_label, config.syslog_host_label};
 
   if (!config.replay.empty() && config.once) return replay_once(config, pipeline, state, self, page_options);
+
+  // Checked before anything listens: a bad file stops the exporter with one line.
+  std::shared_ptr<const WebConfig> web_config;
+  if (!config.web_config_file.empty()) {
+    WebConfigLoad loaded = load_web_config(config.web_config_file);
+    if (!loaded.config) throw RuntimeError{fmt::format("--web.config.file: {}", loaded.error)};
+    web_config = std::move(loaded.config);
+  }
 
   // Inputs first, so that /-/ready is true from the moment HTTP answers.
   std::unique_ptr<UdpInput> udp;
@@ -197,14 +208,15 @@ int serve(const Config& config, const Log& log) {
   const auto& web = config.web_listen_address;
   auto web_endpoint = resolve<asio::ip::tcp>(io, web, "--web.listen-address");
   try {
-    http = std::make_unique<HttpServer>(io, web_endpoint, routes);
+    http = std::make_unique<HttpServer>(io, web_endpoint, routes, HttpServerLimits{}, web_config);
   } catch (const boost::system::system_error& e) {
     if (!web.any_host) {
       throw RuntimeError{fmt::format("--web.listen-address: cannot listen on {}: {}", format_listen_address(web),
                                      e.code().message())};
     }
     try {
-      http = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(asio::ip::tcp::v4(), web.port), routes);
+      http = std::make_unique<HttpServer>(io, asio::ip::tcp::endpoint(asio::ip::tcp::v4(), web.port), routes,
+                                          HttpServerLimits{}, web_config);
     } catch (const boost::system::system_error& e4) {
       throw RuntimeError{fmt::format("--web.listen-address: cannot listen on {}: {}", format_listen_address(web),
                                      e4.code().message())};
@@ -212,8 +224,8 @@ int serve(const Config& config, const Log& log) {
   }
   http->start();
   const auto web_local = http->local_endpoint();
-  log.info("serving metrics", "address={}:{} path={}", web_local.address().to_string(), web_local.port(),
-           config.web_telemetry_path);
+  log.info("serving metrics", "address={}:{} path={} {}", web_local.address().to_string(), web_local.port(),
+           config.web_telemetry_path, web_config ? web_config->summary() : "tls=false basic_auth_users=0");
 
   if (replay) {
     replay->start(io, [&log, &config](boost::system::error_code ec) {
@@ -225,10 +237,28 @@ int serve(const Config& config, const Log& log) {
     });
   }
 
+  // SIGHUP: read --web.config.file again; a bad file keeps the settings in force.
+  asio::signal_set reload_signals(io, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!web_config) {
+        log.info("SIGHUP ignored", "reason=\"no --web.config.file\"");
+      } else if (std::string error = http->reload_web_config(); !error.empty()) {
+        log.error("web config not reloaded, keeping the previous one", "err=\"--web.config.file: {}\"", error);
+      } else {
+        log.info("web config reloaded", "{}", http->web_config()->summary());
+      }
+      await_reload();
+    });
+  };
+  await_reload();
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec == asio::error::operation_aborted) return;
     log.info("shutting down", "signal={}", signal);
+    reload_signals.cancel();
     if (http) http->stop();
     if (udp) udp->stop();
     if (tcp) tcp->stop();

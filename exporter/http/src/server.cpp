@@ -1,27 +1,45 @@
 #include "wgevents/http/server.h"
 
 #include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/buffers_cat.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-
+#include "basic_auth.h"
 #include "gzip_encoder.h"
+#include "web_config_settings.h"
 
 namespace wgevents {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+
+// Where bcrypt runs: one thread, so that password checks queue behind each other instead of taking
+// every core, and never on the io_context thread. Owned by HttpServer, so it is joined before the
+// io_context it posts to can go away.
+class PasswordCheckThread {
+ public:
+  asio::thread_pool pool{1};
+};
 
 namespace {
 
@@ -82,7 +100,14 @@ std::string_view request_path(beast::string_view target) {
   return to_std(target).substr(0, to_std(target).find('?'));
 }
 
-class Connection;
+constexpr char kUnauthorizedBody[] = "Unauthorized\n";
+
+// What the listener knows of a connection: enough to close it.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  virtual void close() = 0;
+};
 
 }  // namespace
 
@@ -91,60 +116,126 @@ class Connection;
 class HttpListener : public std::enable_shared_from_this<HttpListener> {
  public:
   HttpListener(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
-               HttpServerLimits limits);
+               HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config);
 
   void start();
   void stop();
 
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  asio::io_context& io() { return io_; }
   const HttpRoutes& routes() const { return routes_; }
   const HttpServerLimits& limits() const { return limits_; }
 
+  // The web configuration in effect (null: none). Each request reads it for authentication and
+  // headers; each accepted connection keeps the one it was accepted under for its TLS session.
+  const std::shared_ptr<const WebConfig>& web_config() const { return web_config_; }
+  void set_web_config(std::shared_ptr<const WebConfig> web_config) {
+    web_config_ = std::move(web_config);
+    verified_ = {};
+  }
+  basic_auth::VerifiedCredentials& verified_credentials() { return verified_; }
+
+  // Where bcrypt runs; null once stopped (the thread may be gone) or without a web configuration.
+  asio::thread_pool* password_checks() const { return password_checks_; }
+  void set_password_checks(asio::thread_pool* pool) { password_checks_ = pool; }
+
   // Connections register themselves for their lifetime, so stop() can close them.
-  void add(Connection* connection) { connections_.insert(connection); }
-  void remove(Connection* connection) { connections_.erase(connection); }
+  void add(ConnectionBase* connection) { connections_.insert(connection); }
+  void remove(ConnectionBase* connection) { connections_.erase(connection); }
 
  private:
   void do_accept();
   void on_accept(const error_code& ec, tcp::socket socket);
 
+  asio::io_context& io_;
   tcp::acceptor acceptor_;           // the listening socket
   asio::steady_timer accept_retry_;  // paces accepting after a failure (e.g. out of descriptors)
   HttpRoutes routes_;
   HttpServerLimits limits_;
-  std::unordered_set<Connection*> connections_;  // open connections; each removes itself when gone
+  std::shared_ptr<const WebConfig> web_config_;
+  basic_auth::VerifiedCredentials verified_;  // under web_config_; cleared when it changes
+  asio::thread_pool* password_checks_ = nullptr;
+  std::unordered_set<ConnectionBase*>
+      connections_;  // open connections; each removes itself when gone
   bool started_ = false;
   bool stopped_ = false;
 };
 
 namespace {
 
-// One client connection: reads requests one at a time and answers each, until the client closes,
-// times out, asks to close, or the server stops. Its pending operation's handler keeps it alive.
-class Connection : public std::enable_shared_from_this<Connection> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One client connection: (for TLS, a handshake, then) reads requests one at a time and answers
+// each, until the client closes, times out, asks to close, or the server stops. Its pending
+// operation's handler keeps it alive; so does a password check in flight.
+template <class Stream>
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Connection(std::shared_ptr<HttpListener> listener, tcp::socket socket)
-      : listener_(std::move(listener)), stream_(std::move(socket)), buffer_(kReadBufferBytes) {
+  // `tls_config` holds the TLS context for a TlsStream, which must outlive the stream; null for
+  // a PlainStream.
+  Connection(std::shared_ptr<HttpListener> listener, tcp::socket socket,
+             std::shared_ptr<const WebConfig> tls_config)
+      : listener_(std::move(listener)),
+        tls_config_(std::move(tls_config)),
+        stream_(make_stream(std::move(socket), tls_config_.get())),
+        buffer_(kReadBufferBytes) {
     listener_->add(this);
   }
-  ~Connection() { listener_->remove(this); }
+  ~Connection() override { listener_->remove(this); }
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void start() { read_request(); }
+  void start() {
+    if constexpr (kTls) {
+      // The idle timeout bounds the handshake too: a client that connects and says nothing, or
+      // speaks plain HTTP and waits, is dropped like an idle one.
+      tcp_layer().expires_after(listener_->limits().idle_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](const error_code& ec) {
+                                if (self->closed_) return;
+                                if (ec) {
+                                  self->close();
+                                } else {
+                                  self->read_request();
+                                }
+                              });
+    } else {
+      read_request();
+    }
+  }
 
   // Cancels whatever is pending; the handlers then see operation_aborted. The response state stays
   // until the connection goes away, as a cancelled operation may still refer to it.
-  void close() {
+  void close() override {
     closed_ = true;
-    stream_.close();
+    tcp_layer().close();
   }
 
  private:
+  static Stream make_stream(tcp::socket socket, const WebConfig* tls_config) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls_config->settings().tls);
+    } else {
+      (void)tls_config;
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
   void read_request();
   void on_request(const error_code& ec);
-  void handle_request(const http::request<http::string_body>& request);
+  void authorize();
+  void on_password_checked(bool match, const basic_auth::Credentials& credentials,
+                           const std::string& hash);
+  void dispatch();
+  void handle_request();
+  template <class Fields>
+  void add_configured_headers(Fields& fields) const;
   void send_simple(http::status status, const char* content_type, std::string body, bool head,
                    bool keep_alive);
   void send_metrics(bool head, bool gzip, bool keep_alive);
@@ -152,7 +243,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <class Buffers>
   void write_piece(const Buffers& buffers, bool last);
   void on_response_written(const error_code& ec, bool keep_alive);
-  // Closes after a complete response: FIN after the data, so a client reading to EOF gets it all.
+  // Closes after a complete response: FIN (and for TLS, close_notify first) after the data, so a
+  // client reading to the end gets it all and can tell it from a cut-off one.
   void close_gracefully();
   void release_response() {
     simple_response_.reset();
@@ -163,9 +255,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<HttpListener> listener_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<const WebConfig> tls_config_;
+  Stream stream_;
   beast::flat_buffer buffer_;  // bounded: a request larger than the limits fails to parse
   std::optional<http::request_parser<http::string_body>> parser_;
+  // The request being answered; kept while its password is checked.
+  std::optional<http::request<http::string_body>> request_;
   bool closed_ = false;
 
   // The response being written. A metrics response is a header, then one piece at a time.
@@ -183,22 +278,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 // --- Connection --------------------------------------------------------------------------------
 
-void Connection::read_request() {
+template <class Stream>
+void Connection<Stream>::read_request() {
   version_ = 11;
+  request_.reset();
   parser_.emplace();
   parser_->header_limit(kHttpMaxRequestHeaderBytes);
   parser_->body_limit(kHttpMaxRequestBodyBytes);
-  stream_.expires_after(listener_->limits().idle_timeout);
-  http::async_read(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_request(ec); });
+  tcp_layer().expires_after(listener_->limits().idle_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = this->shared_from_this()](const error_code& ec, std::size_t) {
+                     self->on_request(ec);
+                   });
 }
 
-void Connection::on_request(const error_code& ec) {
+template <class Stream>
+void Connection<Stream>::on_request(const error_code& ec) {
   if (closed_) return;
   if (ec) {
     // A malformed or oversized request gets an answer before the connection closes; a client
-    // that went away, timed out, or was cancelled does not.
+    // that went away (for TLS, also without close_notify), timed out, or was cancelled does not.
     static const auto& http_category = http::make_error_code(http::error::bad_target).category();
     if (ec == http::error::end_of_stream) {
       close_gracefully();
@@ -215,20 +314,85 @@ void Connection::on_request(const error_code& ec) {
     }
     return;
   }
-  http::request<http::string_body> request = parser_->release();
+  request_.emplace(parser_->release());
   parser_.reset();
-  version_ = request.version() == 10 ? 10 : 11;
+  version_ = request_->version() == 10 ? 10 : 11;
+  authorize();
+}
+
+// Basic authentication, when the configuration names users: before routing, for every path, as
+// the exporter toolkit does. A password seen before is answered at once; a new one goes to the
+// password check thread.
+template <class Stream>
+void Connection<Stream>::authorize() {
+  const auto& config = listener_->web_config();
+  if (!config || config->settings().users.empty()) {
+    dispatch();
+    return;
+  }
+  const bool head = request_->method() == http::verb::head;
+  const bool keep_alive = request_->keep_alive();
+  auto credentials =
+      basic_auth::parse_authorization(to_std((*request_)[http::field::authorization]));
+  asio::thread_pool* checks = listener_->password_checks();
+  if (!credentials || checks == nullptr) {
+    send_simple(http::status::unauthorized, kTextContentType, kUnauthorizedBody, head, keep_alive);
+    return;
+  }
+  const auto& users = config->settings().users;
+  const auto user = users.find(credentials->user);
+  if (user != users.end() &&
+      listener_->verified_credentials().contains(*credentials, user->second)) {
+    dispatch();
+    return;
+  }
+  std::string hash = user != users.end() ? user->second : std::string();
+  const int decoy_cost = config->settings().max_bcrypt_cost;
+  asio::post(*checks, [self = this->shared_from_this(),
+                       work = asio::make_work_guard(listener_->io()),
+                       credentials = std::move(*credentials), hash = std::move(hash),
+                       decoy_cost]() mutable {
+    bool match = false;
+    if (hash.empty()) {
+      basic_auth::bcrypt_decoy(credentials.password, decoy_cost);
+    } else {
+      match = basic_auth::bcrypt_matches(credentials.password, hash);
+    }
+    asio::post(work.get_executor(),
+               [self = std::move(self), match, credentials = std::move(credentials),
+                hash = std::move(hash)] { self->on_password_checked(match, credentials, hash); });
+    work.reset();
+  });
+}
+
+template <class Stream>
+void Connection<Stream>::on_password_checked(bool match, const basic_auth::Credentials& credentials,
+                                             const std::string& hash) {
+  if (closed_) return;
+  if (match) {
+    listener_->verified_credentials().insert(credentials, hash);
+    dispatch();
+    return;
+  }
+  send_simple(http::status::unauthorized, kTextContentType, kUnauthorizedBody,
+              request_->method() == http::verb::head, request_->keep_alive());
+}
+
+template <class Stream>
+void Connection<Stream>::dispatch() {
   try {
-    handle_request(request);
+    handle_request();
   } catch (const std::exception&) {
     // A route callback failed (or memory ran out); the client learns it, the server carries on.
     release_response();
     send_simple(http::status::internal_server_error, kTextContentType, "Internal Server Error\n",
-                request.method() == http::verb::head, false);
+                request_->method() == http::verb::head, false);
   }
 }
 
-void Connection::handle_request(const http::request<http::string_body>& request) {
+template <class Stream>
+void Connection<Stream>::handle_request() {
+  const http::request<http::string_body>& request = *request_;
   const HttpRoutes& routes = listener_->routes();
   const bool head = request.method() == http::verb::head;
   const bool get_or_head = head || request.method() == http::verb::get;
@@ -261,22 +425,35 @@ void Connection::handle_request(const http::request<http::string_body>& request)
   }
 }
 
-void Connection::send_simple(http::status status, const char* content_type, std::string body,
-                             bool head, bool keep_alive) {
+template <class Stream>
+template <class Fields>
+void Connection<Stream>::add_configured_headers(Fields& fields) const {
+  const auto& config = listener_->web_config();
+  if (!config) return;
+  for (const auto& [name, value] : config->settings().headers) fields.set(name, value);
+}
+
+template <class Stream>
+void Connection<Stream>::send_simple(http::status status, const char* content_type,
+                                     std::string body, bool head, bool keep_alive) {
   auto& response = simple_response_.emplace(status, version_);
   response.set(http::field::content_type, content_type);
   if (status == http::status::method_not_allowed) response.set(http::field::allow, "GET, HEAD");
+  if (status == http::status::unauthorized) response.set(http::field::www_authenticate, "Basic");
+  add_configured_headers(response);
   response.content_length(body.size());
   if (!head) response.body() = std::move(body);
   response.keep_alive(keep_alive);
-  stream_.expires_after(listener_->limits().idle_timeout);
-  http::async_write(stream_, response,
-                    [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
-                      self->on_response_written(ec, keep_alive);
-                    });
+  tcp_layer().expires_after(listener_->limits().idle_timeout);
+  http::async_write(
+      stream_, response,
+      [self = this->shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
+        self->on_response_written(ec, keep_alive);
+      });
 }
 
-void Connection::send_metrics(bool head, bool gzip, bool keep_alive) {
+template <class Stream>
+void Connection<Stream>::send_metrics(bool head, bool gzip, bool keep_alive) {
   chunked_ = version_ == 11;
   // Without chunked encoding the end of the body is the end of the connection.
   keep_alive_ = chunked_ && keep_alive;
@@ -289,24 +466,27 @@ void Connection::send_metrics(bool head, bool gzip, bool keep_alive) {
   header.set(http::field::content_type, kMetricsContentType);
   if (gzip) header.set(http::field::content_encoding, "gzip");
   header.set(http::field::vary, "Accept-Encoding");
+  add_configured_headers(header);
   header.chunked(chunked_);
   header.keep_alive(keep_alive_);
   auto& serializer = metrics_serializer_.emplace(header);
-  stream_.expires_after(listener_->limits().idle_timeout);
-  http::async_write_header(stream_, serializer,
-                           [self = shared_from_this(), head](const error_code& ec, std::size_t) {
-                             if (self->closed_) return;
-                             if (ec) {
-                               self->close();
-                             } else if (head) {
-                               self->on_response_written(ec, self->keep_alive_);
-                             } else {
-                               self->write_next_piece();
-                             }
-                           });
+  tcp_layer().expires_after(listener_->limits().idle_timeout);
+  http::async_write_header(
+      stream_, serializer,
+      [self = this->shared_from_this(), head](const error_code& ec, std::size_t) {
+        if (self->closed_) return;
+        if (ec) {
+          self->close();
+        } else if (head) {
+          self->on_response_written(ec, self->keep_alive_);
+        } else {
+          self->write_next_piece();
+        }
+      });
 }
 
-void Connection::write_next_piece() {
+template <class Stream>
+void Connection<Stream>::write_next_piece() {
   bool more = true;
   std::string_view payload;
   // Empty pieces are skipped: a zero-length chunk would end the body.
@@ -343,11 +523,12 @@ void Connection::write_next_piece() {
   }
 }
 
+template <class Stream>
 template <class Buffers>
-void Connection::write_piece(const Buffers& buffers, bool last) {
-  stream_.expires_after(listener_->limits().idle_timeout);
+void Connection<Stream>::write_piece(const Buffers& buffers, bool last) {
+  tcp_layer().expires_after(listener_->limits().idle_timeout);
   asio::async_write(stream_, buffers,
-                    [self = shared_from_this(), last](const error_code& ec, std::size_t) {
+                    [self = this->shared_from_this(), last](const error_code& ec, std::size_t) {
                       if (self->closed_) return;
                       if (ec) {
                         self->close();
@@ -359,7 +540,8 @@ void Connection::write_piece(const Buffers& buffers, bool last) {
                     });
 }
 
-void Connection::on_response_written(const error_code& ec, bool keep_alive) {
+template <class Stream>
+void Connection<Stream>::on_response_written(const error_code& ec, bool keep_alive) {
   if (closed_) return;
   release_response();
   if (ec) {
@@ -371,10 +553,19 @@ void Connection::on_response_written(const error_code& ec, bool keep_alive) {
   }
 }
 
-void Connection::close_gracefully() {
-  error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  close();
+template <class Stream>
+void Connection<Stream>::close_gracefully() {
+  if constexpr (kTls) {
+    // close_notify, then wait (within the idle timeout) for the client's or for it to hang up.
+    tcp_layer().expires_after(listener_->limits().idle_timeout);
+    stream_.async_shutdown([self = this->shared_from_this()](const error_code&) {
+      if (!self->closed_) self->close();
+    });
+  } else {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    close();
+  }
 }
 
 }  // namespace
@@ -382,8 +573,13 @@ void Connection::close_gracefully() {
 // --- Listener ----------------------------------------------------------------------------------
 
 HttpListener::HttpListener(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
-                           HttpServerLimits limits)
-    : acceptor_(io), accept_retry_(io), routes_(std::move(routes)), limits_(limits) {
+                           HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config)
+    : io_(io),
+      acceptor_(io),
+      accept_retry_(io),
+      routes_(std::move(routes)),
+      limits_(limits),
+      web_config_(std::move(web_config)) {
   if (!routes_.metrics || !routes_.ready) {
     throw std::invalid_argument("HTTP routes need both a metrics and a ready callback");
   }
@@ -407,11 +603,12 @@ void HttpListener::start() {
 void HttpListener::stop() {
   if (stopped_) return;
   stopped_ = true;
+  password_checks_ = nullptr;
   error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
   // close() does not destroy a connection (its pending handler holds it), so iterating is safe.
-  for (Connection* connection : connections_) connection->close();
+  for (ConnectionBase* connection : connections_) connection->close();
 }
 
 void HttpListener::do_accept() {
@@ -430,7 +627,13 @@ void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
     return;
   }
   if (connections_.size() < limits_.max_connections) {
-    std::make_shared<Connection>(shared_from_this(), std::move(socket))->start();
+    if (web_config_ && web_config_->tls()) {
+      std::make_shared<Connection<TlsStream>>(shared_from_this(), std::move(socket), web_config_)
+          ->start();
+    } else {
+      std::make_shared<Connection<PlainStream>>(shared_from_this(), std::move(socket), nullptr)
+          ->start();
+    }
   }
   // Otherwise the socket closes as it goes out of scope: the client sees the connection end.
   do_accept();
@@ -439,14 +642,37 @@ void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
 // --- HttpServer --------------------------------------------------------------------------------
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
-                       HttpServerLimits limits)
-    : listener_(std::make_shared<HttpListener>(io, listen, std::move(routes), limits)),
-      local_endpoint_(listener_->local_endpoint()) {}
+                       HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config)
+    : listener_(std::make_shared<HttpListener>(io, listen, std::move(routes), limits, web_config)),
+      local_endpoint_(listener_->local_endpoint()) {
+  // With a file, a reload may bring users even if there are none yet.
+  if (web_config) {
+    password_checks_ = std::make_unique<PasswordCheckThread>();
+    listener_->set_password_checks(&password_checks_->pool);
+  }
+}
 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() { listener_->start(); }
 
 void HttpServer::stop() { listener_->stop(); }
+
+std::string HttpServer::reload_web_config() {
+  const std::shared_ptr<const WebConfig> current = listener_->web_config();
+  if (!current) return {};
+  WebConfigLoad loaded = load_web_config(current->path());
+  if (!loaded.config) return loaded.error;
+  if (loaded.config->tls() != current->tls()) {
+    return current->path() +
+           (current->tls() ? ": the file no longer configures TLS"
+                           : ": the file now configures TLS") +
+           "; turning TLS on or off needs a restart";
+  }
+  listener_->set_web_config(std::move(loaded.config));
+  return {};
+}
+
+std::shared_ptr<const WebConfig> HttpServer::web_config() const { return listener_->web_config(); }
 
 }  // namespace wgevents

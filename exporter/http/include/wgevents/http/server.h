@@ -8,27 +8,36 @@
 //   server.start();
 //   ...  io.run();   // a signal handler on the same io_context calls server.stop()
 //
+// With a WebConfig (--web.config.file, see web_config.h) the server speaks TLS only, when the file
+// configures it, and asks for basic authentication on every path, when it names users:
+//
+//   wgevents::HttpServer server(io, endpoint, routes, {}, loaded.config);
+//   ...  on SIGHUP:  std::string error = server.reload_web_config();
+//
 // Endpoints: the telemetry path (default /metrics), "/" (the landing page), "/-/healthy" (200 while
 // the process runs) and "/-/ready" (200 while routes.ready() is true, 503 otherwise). GET and HEAD
 // only (other methods: 405); other paths: 404. The query string is ignored.
 //
 // Thread safety: single-threaded. The server, its connections and every call into HttpRoutes run
-// on the io_context passed to the constructor, which must be run by one thread. Call start() and
-// stop() on that thread (from a handler) or while the io_context is not running; from another
-// thread, post them: `boost::asio::post(io, [&] { server.stop(); })`. local_endpoint() may be
-// called from any thread.
+// on the io_context passed to the constructor, which must be run by one thread. Call start(),
+// stop() and reload_web_config() on that thread (from a handler) or while the io_context is not
+// running; from another thread, post them: `boost::asio::post(io, [&] { server.stop(); })`.
+// local_endpoint() may be called from any thread. One exception to "single": when a WebConfig is
+// given, a thread of the server's own checks passwords, since a bcrypt check takes tens of
+// milliseconds that the inputs on the io_context must not wait for. It touches nothing but the
+// password and hash it is given, and hands the answer back to the io_context.
 #pragma once
 
-#include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20.
-
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include "wgevents/http/web_config.h"
 
 namespace wgevents {
 
@@ -73,7 +82,8 @@ struct HttpServerLimits {
 inline constexpr std::size_t kHttpMaxRequestHeaderBytes = 8 * 1024;
 inline constexpr std::size_t kHttpMaxRequestBodyBytes = 1024;
 
-class HttpListener;  // the listening socket and its connections; defined in server.cpp
+class HttpListener;         // the listening socket and its connections; defined in server.cpp
+class PasswordCheckThread;  // where bcrypt runs; defined in server.cpp
 
 class HttpServer {
  public:
@@ -81,8 +91,11 @@ class HttpServer {
   // serving begins: throws boost::system::system_error (what() names the failing call, e.g.
   // "bind: Address already in use"). Throws std::invalid_argument if routes.metrics or routes.ready
   // is unset or the telemetry path does not start with '/'. Nothing is accepted until start().
+  // `web_config` (from load_web_config(); null: plain HTTP without authentication) is shared, not
+  // copied.
   HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
-             HttpRoutes routes, HttpServerLimits limits = {});
+             HttpRoutes routes, HttpServerLimits limits = {},
+             std::shared_ptr<const WebConfig> web_config = nullptr);
   // Stops (see stop()).
   ~HttpServer();
 
@@ -97,12 +110,26 @@ class HttpServer {
   // io_context::run() returns once no other work is left. Idempotent; the server cannot restart.
   void stop();
 
+  // Reads the web configuration file again (the path the current WebConfig came from). A good
+  // file takes effect at once: basic authentication and headers for every request from now on,
+  // TLS certificates and policy for connections accepted from now on (open connections keep the
+  // TLS session they have). A bad file changes nothing; the answer is then one line saying what is
+  // wrong (as WebConfigLoad::error), else empty. A file that would turn TLS on or off is refused
+  // too: whether the port speaks TLS is fixed at start, so an edit cannot quietly drop it. Without
+  // a WebConfig there is nothing to read: returns empty.
+  std::string reload_web_config();
+
+  // The configuration in effect; null without one.
+  std::shared_ptr<const WebConfig> web_config() const;
+
   // The bound address, with the real port when listening on port 0.
   boost::asio::ip::tcp::endpoint local_endpoint() const { return local_endpoint_; }
 
  private:
   std::shared_ptr<HttpListener> listener_;  // outlives this object while handlers hold it
   boost::asio::ip::tcp::endpoint local_endpoint_;
+  // Destroyed first (after stop()): joins the thread, dropping checks not begun.
+  std::unique_ptr<PasswordCheckThread> password_checks_;
 };
 
 }  // namespace wgevents

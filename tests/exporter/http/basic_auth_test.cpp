@@ -1,0 +1,145 @@
+// Basic authentication pieces: the Authorization header, bcrypt hashes through the system's
+// crypt_r, and the memory of credentials already checked.
+#include "basic_auth.h"
+
+#include <crypt.h>
+
+#include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace wgevents::basic_auth;
+
+// A fresh bcrypt hash, as htpasswd -B makes them; cost 4 keeps the tests quick.
+std::string make_bcrypt_hash(const std::string& password, const char* prefix = "$2b$",
+                             int cost = 4) {
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  REQUIRE(crypt_gensalt_rn(prefix, static_cast<unsigned long>(cost), nullptr, 0, setting,
+                           sizeof setting) != nullptr);
+  crypt_data data{};
+  const char* hash = crypt_r(password.c_str(), setting, &data);
+  REQUIRE(hash != nullptr);
+  REQUIRE(hash[0] == '$');
+  return hash;
+}
+
+}  // namespace
+
+TEST_CASE("Authorization headers are parsed as RFC 7617 says", "[http][auth]") {
+  struct Row {
+    std::string header;
+    std::optional<std::pair<std::string, std::string>> expected;
+  };
+  const std::vector<Row> table = {
+      {"Basic YWxpY2U6YWxpY2UxMjM=", {{"alice", "alice123"}}},
+      {"basic YWxpY2U6YWxpY2UxMjM=", {{"alice", "alice123"}}},  // the scheme is case-insensitive
+      {"BASIC  YWxpY2U6YWxpY2UxMjM=  ", {{"alice", "alice123"}}},
+      {"Basic YWxpY2U6YWxpY2UxMjM", {{"alice", "alice123"}}},  // padding left off
+      {"Basic YTpiOmM=", {{"a", "b:c"}}},                      // split at the first colon
+      {"Basic Og==", {{"", ""}}},                              // ":" alone
+      {"Basic YWxpY2U6", {{"alice", ""}}},
+      {"Basic YWxpY2U=", std::nullopt},                  // "alice": no colon
+      {"Basic YWxpY2U6c2VjcmV0AGp1bms=", std::nullopt},  // "alice:secret\0junk"
+      {"Basic !!!!", std::nullopt},
+      {"Basic YW xp", std::nullopt},
+      {"Basic Y", std::nullopt},  // not a whole byte
+      {"Bearer YWxpY2U6YWxpY2UxMjM=", std::nullopt},
+      {"YWxpY2U6YWxpY2UxMjM=", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& row : table) {
+    INFO("Authorization: " << row.header);
+    const auto parsed = parse_authorization(row.header);
+    REQUIRE(parsed.has_value() == row.expected.has_value());
+    if (parsed) {
+      CHECK(parsed->user == row.expected->first);
+      CHECK(parsed->password == row.expected->second);
+    }
+  }
+}
+
+TEST_CASE("only bcrypt hashes are taken", "[http][auth]") {
+  struct Row {
+    std::string hash;
+    std::optional<int> cost;
+  };
+  const std::vector<Row> table = {
+      {"$2y$12$1DpfPeqF9HzHJt.EWswy1exHluGfbhnn3yXhR7Xes6m3WJqFg0Wby", 12},
+      {"$2b$04$RqwdlrAfAXeAdxavuBtsBOIW5/JVM4hHiPNdt4LEHqIWukAvN0vKi", 4},
+      {"$2a$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu", 10},
+      {"$2x$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu",
+       std::nullopt},  // unknown variant
+      {"$2y$03$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu",
+       std::nullopt},  // cost too low
+      {"$2y$32$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu",
+       std::nullopt},  // cost too high
+      {"$2y$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTu", std::nullopt},   // one short
+      {"$2y$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTu!", std::nullopt},  // not base64
+      {"$1$abc$Kb85XxsXB.VXinPhbS4431", std::nullopt},                                 // MD5 crypt
+      {"$6$salt$hash", std::nullopt},  // SHA-512 crypt
+      {"alice123", std::nullopt},      // a password
+      {"", std::nullopt},
+  };
+  for (const auto& row : table) {
+    INFO(row.hash);
+    CHECK(bcrypt_cost(row.hash) == row.cost);
+  }
+}
+
+TEST_CASE("bcrypt hashes are checked with crypt_r", "[http][auth]") {
+  SECTION("hashes made here, every variant prefix") {
+    for (const char* prefix : {"$2b$", "$2y$", "$2a$"}) {
+      INFO(prefix);
+      const std::string hash = make_bcrypt_hash("s3cret", prefix);
+      CHECK(hash.rfind(prefix, 0) == 0);
+      CHECK(bcrypt_cost(hash) == 4);
+      CHECK(bcrypt_matches("s3cret", hash));
+      CHECK_FALSE(bcrypt_matches("s3cret ", hash));
+      CHECK_FALSE(bcrypt_matches("S3cret", hash));
+      CHECK_FALSE(bcrypt_matches("", hash));
+    }
+  }
+  SECTION("hashes from the exporter toolkit's tests, made by Go's bcrypt") {
+    CHECK(
+        bcrypt_matches("carol123", "$2y$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu"));
+    CHECK(
+        bcrypt_matches("dave123", "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq"));
+    CHECK_FALSE(bcrypt_matches("carol1234",
+                               "$2y$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu"));
+  }
+  SECTION("anything that is not a bcrypt hash never matches") {
+    CHECK_FALSE(bcrypt_matches("pw", "$1$abc$Kb85XxsXB.VXinPhbS4431"));
+    CHECK_FALSE(bcrypt_matches("pw", "pw"));
+    CHECK_FALSE(bcrypt_matches("", ""));
+  }
+  SECTION("the decoy for unknown users runs and returns") {
+    bcrypt_decoy("whatever", 4);
+    bcrypt_decoy("whatever", 99);  // out of range: a default cost instead
+    SUCCEED("no crash");
+  }
+}
+
+TEST_CASE("checked credentials are remembered until the hash changes", "[http][auth]") {
+  const std::string hash = make_bcrypt_hash("pw");
+  const std::string other_hash = make_bcrypt_hash("pw");
+  REQUIRE(hash != other_hash);  // a fresh salt each time
+  VerifiedCredentials verified;
+  const Credentials alice{"alice", "pw"};
+  CHECK_FALSE(verified.contains(alice, hash));
+  verified.insert(alice, hash);
+  CHECK(verified.contains(alice, hash));
+  CHECK_FALSE(verified.contains(alice, other_hash));  // the user's hash changed
+  CHECK_FALSE(verified.contains(Credentials{"alice", "pw2"}, hash));
+  CHECK_FALSE(verified.contains(Credentials{"bob", "pw"}, hash));
+  CHECK_FALSE(verified.contains(Credentials{"alic", "epw"}, hash));  // parts do not run together
+
+  // Bounded: when full, it starts over.
+  for (std::size_t i = 0; i < VerifiedCredentials::kCapacity; ++i) {
+    verified.insert(Credentials{"user" + std::to_string(i), "pw"}, hash);
+  }
+  CHECK(verified.size() <= VerifiedCredentials::kCapacity);
+  CHECK(verified.size() >= 1);
+}
