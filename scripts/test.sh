@@ -2,7 +2,7 @@
 # Installs what is missing, builds with warnings as errors, and runs every test: unit tests,
 # end-to-end tests of the binary, and the tests against real rsyslog and Prometheus.
 # With CI=true (as .ci/run does) the whole suite runs a second time in an AddressSanitizer +
-# UndefinedBehaviorSanitizer build.
+# UndefinedBehaviorSanitizer build, and each libFuzzer target runs for a minute (clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -19,4 +19,9 @@ run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [[ "${CI:-}" == "true" || "${WGEVENTS_SANITIZE:-}" == "1" ]]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DWGEVENTS_SANITIZE=ON -DWGEVENTS_BUILD_BENCH=OFF
+fi
+if [[ "${CI:-}" == "true" ]]; then
+  # Each libFuzzer target for 60 s from its seed corpus, built with clang (bench/fuzz.sh; ten
+  # minutes each when run by hand).
+  FUZZ_BUILD_DIR=build-fuzz FUZZ_JOBS="$jobs" FUZZ_COVERAGE=0 bench/fuzz.sh 60
 fi
