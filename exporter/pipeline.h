@@ -27,6 +27,7 @@ class Pipeline : public MessageSink {
   void on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) override;
   void on_receive_drops(Transport transport, std::uint64_t count) override;
   void on_connection_refused(Transport transport) override;
+  bool accepts(const MessageSource& source) const override { return allowed(source); }
 
  private:
   bool allowed(const MessageSource& source) const;

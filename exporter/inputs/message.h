@@ -46,8 +46,11 @@ class MessageSink {
                                   const MessageSource& source) = 0;
   // Messages the kernel dropped before we could read them (SO_RXQ_OVFL, kmsg overruns).
   virtual void on_receive_drops(Transport transport, std::uint64_t count) = 0;
-  // A TCP sender refused because of --syslog.tcp-max-connections.
+  // A TCP sender refused because of --syslog.tcp-max-connections (or a failed TLS handshake).
   virtual void on_connection_refused(Transport transport) = 0;
+  // Whether a sender may send at all (--syslog.allowed-sources). Connection-oriented inputs
+  // ask once per connection, so that refused senders hold no connection slot.
+  virtual bool accepts(const MessageSource& /*source*/) const { return true; }
 };
 
 }  // namespace wgevents

@@ -398,8 +398,14 @@ void TlsInput::on_accepted(tcp::socket socket) {
   boost::system::error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  auto connection =
-      std::make_shared<Connection>(*this, std::move(socket), message_source_from(remote.data()));
+  MessageSource source = message_source_from(remote.data());
+  if (!sink_.accepts(source)) {
+    // Outside --syslog.allowed-sources: closed before the handshake, holding no slot.
+    socket.close(ec);
+    sink_.on_connection_refused(Transport::tcp);
+    return;
+  }
+  auto connection = std::make_shared<Connection>(*this, std::move(socket), source);
   connections_.emplace(connection.get(), connection);
   connection->start();
 }
