@@ -3,7 +3,6 @@
 #include <boost/asio/buffer.hpp>
 #include <string_view>
 
-#include "socket_address.h"
 #include "syslog_frame_decoder.h"
 
 namespace wgevents {
@@ -107,88 +106,23 @@ class TcpInput::Connection : public std::enable_shared_from_this<Connection> {
 
 TcpInput::TcpInput(asio::io_context& io, const tcp::endpoint& endpoint, MessageSink& sink,
                    std::size_t max_connections, Clock::duration idle_timeout)
-    : io_(io),
-      endpoint_(endpoint),
-      sink_(sink),
-      max_connections_(max_connections),
+    : sink_(sink),
       idle_timeout_(idle_timeout),
-      acceptor_(io),
-      accept_retry_timer_(io) {}
+      listener_(io, endpoint, sink, max_connections,
+                [this](tcp::socket socket, const MessageSource& source) {
+                  return std::make_shared<Connection>(*this, std::move(socket), source);
+                }) {}
 
 TcpInput::~TcpInput() = default;
 
-boost::system::error_code TcpInput::start() {
-  boost::system::error_code ec;
-  acceptor_.open(endpoint_.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint_, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    return ec;
-  }
-  accept();
-  return {};
-}
+boost::system::error_code TcpInput::start() { return listener_.start(); }
 
-void TcpInput::stop() {
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
-  accept_retry_timer_.cancel();
-  auto connections = std::move(connections_);
-  connections_.clear();
-  for (auto& [raw, connection] : connections) connection->close();
-}
+void TcpInput::stop() { listener_.stop(); }
 
-tcp::endpoint TcpInput::local_endpoint() const {
-  boost::system::error_code ec;
-  auto endpoint = acceptor_.local_endpoint(ec);
-  return ec ? tcp::endpoint() : endpoint;
-}
+tcp::endpoint TcpInput::local_endpoint() const { return listener_.local_endpoint(); }
 
-void TcpInput::accept() {
-  acceptor_.async_accept(io_, [this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      on_accepted(std::move(socket));
-    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
-               ec == asio::error::no_buffer_space ||
-               ec == boost::system::errc::too_many_files_open_in_system) {
-      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-      accept_retry_timer_.async_wait([this](boost::system::error_code wait_ec) {
-        if (wait_ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        accept();
-      });
-      return;
-    }
-    // Other errors concern the one connection that failed (it was reset before we took it).
-    accept();
-  });
-}
+std::size_t TcpInput::connection_count() const { return listener_.connection_count(); }
 
-void TcpInput::on_accepted(tcp::socket socket) {
-  if (connections_.size() >= max_connections_) {
-    boost::system::error_code ignored;
-    socket.close(ignored);
-    sink_.on_connection_refused(Transport::tcp);
-    return;
-  }
-  boost::system::error_code ec;
-  tcp::endpoint remote = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone
-  MessageSource source = message_source_from(remote.data());
-  if (!sink_.accepts(source)) {
-    // Outside --syslog.allowed-sources: closed at once, so it cannot hold a slot.
-    socket.close(ec);
-    sink_.on_connection_refused(Transport::tcp);
-    return;
-  }
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), source);
-  connections_.emplace(connection.get(), connection);
-  connection->start();
-}
-
-void TcpInput::forget(Connection* connection) { connections_.erase(connection); }
+void TcpInput::forget(Connection* connection) { listener_.forget(connection); }
 
 }  // namespace wgevents

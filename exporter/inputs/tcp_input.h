@@ -28,13 +28,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <unordered_map>
 
+#include "connection_listener.h"
 #include "message.h"
 
 namespace wgevents {
@@ -65,27 +64,16 @@ class TcpInput {
   // The bound address (the real port when the endpoint asked for port 0). Empty before start().
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   // Senders connected now.
-  std::size_t connection_count() const { return connections_.size(); }
+  std::size_t connection_count() const;
 
  private:
   class Connection;
 
-  void accept();
-  void on_accepted(boost::asio::ip::tcp::socket socket);
   void forget(Connection* connection);
 
-  boost::asio::io_context& io_;
-  boost::asio::ip::tcp::endpoint endpoint_;  // where to listen
   MessageSink& sink_;
-  std::size_t max_connections_;
   std::chrono::steady_clock::duration idle_timeout_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  // Waits before accepting again after the process ran out of descriptors or memory, so the
-  // acceptor does not spin on a backlog it cannot take.
-  boost::asio::steady_timer accept_retry_timer_;
-  // Every open connection. A connection's pending handlers own it as well; it removes itself
-  // here when it closes.
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  ConnectionListener<Connection> listener_;
 };
 
 }  // namespace wgevents

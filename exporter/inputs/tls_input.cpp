@@ -15,7 +15,6 @@
 #include <cstring>
 #include <string_view>
 
-#include "socket_address.h"
 #include "syslog_frame_decoder.h"
 
 namespace wgevents {
@@ -232,16 +231,15 @@ class TlsInput::Connection : public std::enable_shared_from_this<Connection> {
 TlsInput::TlsInput(asio::io_context& io, const tcp::endpoint& endpoint, MessageSink& sink,
                    TlsInputSettings settings, std::size_t max_connections, Clock::duration idle_timeout,
                    Clock::duration handshake_timeout)
-    : io_(io),
-      endpoint_(endpoint),
-      sink_(sink),
+    : sink_(sink),
       settings_(std::move(settings)),
-      max_connections_(max_connections),
       idle_timeout_(idle_timeout),
       handshake_timeout_(handshake_timeout),
       context_(std::make_unique<ssl::context>(ssl::context::tls_server)),
-      acceptor_(io),
-      accept_retry_timer_(io) {}
+      listener_(io, endpoint, sink, max_connections,
+                [this](tcp::socket socket, const MessageSource& source) {
+                  return std::make_shared<Connection>(*this, std::move(socket), source);
+                }) {}
 
 TlsInput::~TlsInput() = default;
 
@@ -339,77 +337,15 @@ std::optional<TlsCredentialsError> TlsInput::load_credentials() {
 
 boost::system::error_code TlsInput::start() {
   if (!credentials_loaded_) return make_error_code(boost::system::errc::operation_not_permitted);
-  boost::system::error_code ec;
-  acceptor_.open(endpoint_.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint_, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    return ec;
-  }
-  accept();
-  return {};
+  return listener_.start();
 }
 
-void TlsInput::stop() {
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
-  accept_retry_timer_.cancel();
-  auto connections = std::move(connections_);
-  connections_.clear();
-  for (auto& [raw, connection] : connections) connection->close();
-}
+void TlsInput::stop() { listener_.stop(); }
 
-tcp::endpoint TlsInput::local_endpoint() const {
-  boost::system::error_code ec;
-  auto endpoint = acceptor_.local_endpoint(ec);
-  return ec ? tcp::endpoint() : endpoint;
-}
+tcp::endpoint TlsInput::local_endpoint() const { return listener_.local_endpoint(); }
 
-void TlsInput::accept() {
-  acceptor_.async_accept(io_, [this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      on_accepted(std::move(socket));
-    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
-               ec == asio::error::no_buffer_space ||
-               ec == boost::system::errc::too_many_files_open_in_system) {
-      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-      accept_retry_timer_.async_wait([this](boost::system::error_code wait_ec) {
-        if (wait_ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        accept();
-      });
-      return;
-    }
-    // Other errors concern the one connection that failed (it was reset before we took it).
-    accept();
-  });
-}
+std::size_t TlsInput::connection_count() const { return listener_.connection_count(); }
 
-void TlsInput::on_accepted(tcp::socket socket) {
-  if (connections_.size() >= max_connections_) {
-    boost::system::error_code ignored;
-    socket.close(ignored);
-    sink_.on_connection_refused(Transport::tcp);
-    return;
-  }
-  boost::system::error_code ec;
-  tcp::endpoint remote = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone
-  MessageSource source = message_source_from(remote.data());
-  if (!sink_.accepts(source)) {
-    // Outside --syslog.allowed-sources: closed before the handshake, holding no slot.
-    socket.close(ec);
-    sink_.on_connection_refused(Transport::tcp);
-    return;
-  }
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), source);
-  connections_.emplace(connection.get(), connection);
-  connection->start();
-}
-
-void TlsInput::forget(Connection* connection) { connections_.erase(connection); }
+void TlsInput::forget(Connection* connection) { listener_.forget(connection); }
 
 }  // namespace wgevents

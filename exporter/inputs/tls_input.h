@@ -50,7 +50,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
@@ -58,8 +57,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
+#include "connection_listener.h"
 #include "message.h"
 
 // Kept out of this header so that its users need not see OpenSSL.
@@ -121,34 +120,23 @@ class TlsInput {
   // The bound address (the real port when the endpoint asked for port 0). Empty before start().
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   // Senders connected now, those in their handshake included.
-  std::size_t connection_count() const { return connections_.size(); }
+  std::size_t connection_count() const;
   // Whether senders must present a certificate (a client CA was loaded).
   bool requires_client_certificate() const { return !settings_.client_ca_file.empty(); }
 
  private:
   class Connection;
 
-  void accept();
-  void on_accepted(boost::asio::ip::tcp::socket socket);
   void forget(Connection* connection);
 
-  boost::asio::io_context& io_;
-  boost::asio::ip::tcp::endpoint endpoint_;  // where to listen
   MessageSink& sink_;
   TlsInputSettings settings_;
-  std::size_t max_connections_;
   std::chrono::steady_clock::duration idle_timeout_;
   std::chrono::steady_clock::duration handshake_timeout_;
   // The server's certificate, key and verification rules, shared by every connection.
   std::unique_ptr<boost::asio::ssl::context> context_;
   bool credentials_loaded_ = false;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  // Waits before accepting again after the process ran out of descriptors or memory, so the
-  // acceptor does not spin on a backlog it cannot take.
-  boost::asio::steady_timer accept_retry_timer_;
-  // Every open connection. A connection's pending handlers own it as well; it removes itself
-  // here when it closes.
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  ConnectionListener<Connection> listener_;
 };
 
 }  // namespace wgevents
