@@ -67,6 +67,23 @@ typename Protocol::endpoint resolve(asio::io_context& io, const ListenAddress& a
   return results.begin()->endpoint();
 }
 
+// Makes an input for the flag's address and starts it. `:port` binds IPv6 and IPv4 on one
+// dual-stack socket; where the host has no IPv6, the input is made again for IPv4 alone. A
+// failure is one line naming the flag.
+template <typename Protocol, typename Make>
+auto listen_input(asio::io_context& io, const ListenAddress& address, std::string_view flag, Make make) {
+  auto input = make(resolve<Protocol>(io, address, flag));
+  auto ec = input->start();
+  if (ec && address.any_host) {
+    input = make(typename Protocol::endpoint(Protocol::v4(), address.port));
+    ec = input->start();
+  }
+  if (ec) {
+    throw RuntimeError{fmt::format("{}: cannot listen on {}: {}", flag, format_listen_address(address), ec.message())};
+  }
+  return input;
+}
+
 // The flag that names a file of the TLS input, for its error line.
 std::string_view tls_file_flag(TlsCredentialsError::File file) {
   switch (file) {
@@ -109,18 +126,10 @@ int serve(const Config& config, const Log& log) {
   // Inputs first, so that /-/ready is true from the moment HTTP answers.
   std::unique_ptr<UdpInput> udp;
   if (config.syslog_udp_listen_address) {
-    const auto& address = *config.syslog_udp_listen_address;
-    auto endpoint = resolve<asio::ip::udp>(io, address, "--syslog.udp-listen-address");
-    udp = std::make_unique<UdpInput>(io, endpoint, pipeline);
-    auto ec = udp->start();
-    if (ec && address.any_host) {
-      udp = std::make_unique<UdpInput>(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), address.port), pipeline);
-      ec = udp->start();
-    }
-    if (ec) {
-      throw RuntimeError{fmt::format("--syslog.udp-listen-address: cannot listen on {}: {}",
-                                     format_listen_address(address), ec.message())};
-    }
+    udp = listen_input<asio::ip::udp>(io, *config.syslog_udp_listen_address, "--syslog.udp-listen-address",
+                                      [&](const asio::ip::udp::endpoint& at) {
+                                        return std::make_unique<UdpInput>(io, at, pipeline);
+                                      });
     const auto local = udp->local_endpoint();
     log.info("listening for syslog", "transport=udp address={} receive_buffer_bytes={} drop_reporting={}",
              fmt::format("{}:{}", local.address().to_string(), local.port()), udp->receive_buffer_bytes(),
@@ -133,27 +142,17 @@ int serve(const Config& config, const Log& log) {
   }
   std::unique_ptr<TcpInput> tcp;
   if (config.syslog_tcp_listen_address) {
-    const auto& address = *config.syslog_tcp_listen_address;
-    auto endpoint = resolve<asio::ip::tcp>(io, address, "--syslog.tcp-listen-address");
-    tcp = std::make_unique<TcpInput>(io, endpoint, pipeline, config.syslog_tcp_max_connections);
-    auto ec = tcp->start();
-    if (ec && address.any_host) {
-      tcp = std::make_unique<TcpInput>(io, asio::ip::tcp::endpoint(asio::ip::tcp::v4(), address.port), pipeline,
-                                       config.syslog_tcp_max_connections);
-      ec = tcp->start();
-    }
-    if (ec) {
-      throw RuntimeError{fmt::format("--syslog.tcp-listen-address: cannot listen on {}: {}",
-                                     format_listen_address(address), ec.message())};
-    }
+    tcp = listen_input<asio::ip::tcp>(io, *config.syslog_tcp_listen_address, "--syslog.tcp-listen-address",
+                                      [&](const asio::ip::tcp::endpoint& at) {
+                                        return std::make_unique<TcpInput>(io, at, pipeline,
+                                                                          config.syslog_tcp_max_connections);
+                                      });
     const auto local = tcp->local_endpoint();
     log.info("listening for syslog", "transport=tcp address={}:{} max_connections={}",
              local.address().to_string(), local.port(), config.syslog_tcp_max_connections);
   }
   std::unique_ptr<TlsInput> tls;
   if (config.syslog_tls_listen_address) {
-    const auto& address = *config.syslog_tls_listen_address;
-    auto endpoint = resolve<asio::ip::tcp>(io, address, "--syslog.tls-listen-address");
     const TlsInputSettings tls_settings{config.syslog_tls_cert_file, config.syslog_tls_key_file,
                                        config.syslog_tls_client_ca_file};
     // Credentials first: a bad file is reported as such, whatever happens to the address.
@@ -164,16 +163,8 @@ int serve(const Config& config, const Log& log) {
       }
       return input;
     };
-    tls = make_tls(endpoint);
-    auto ec = tls->start();
-    if (ec && address.any_host) {
-      tls = make_tls(asio::ip::tcp::endpoint(asio::ip::tcp::v4(), address.port));
-      ec = tls->start();
-    }
-    if (ec) {
-      throw RuntimeError{fmt::format("--syslog.tls-listen-address: cannot listen on {}: {}",
-                                     format_listen_address(address), ec.message())};
-    }
+    tls = listen_input<asio::ip::tcp>(io, *config.syslog_tls_listen_address, "--syslog.tls-listen-address",
+                                      make_tls);
     const auto local = tls->local_endpoint();
     log.info("listening for syslog", "transport=tls address={}:{} max_connections={} client_certificates={}",
              local.address().to_string(), local.port(), config.syslog_tcp_max_connections,
