@@ -84,6 +84,14 @@ auto listen_input(asio::io_context& io, const ListenAddress& address, std::strin
   return input;
 }
 
+// `127.0.0.1:9999` or `[::]:9588`, for the log.
+template <typename Endpoint>
+std::string endpoint_text(const Endpoint& endpoint) {
+  const auto address = endpoint.address();
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), endpoint.port())
+                         : fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
 // The flag that names a file of the TLS input, for its error line.
 std::string_view tls_file_flag(TlsCredentialsError::File file) {
   switch (file) {
@@ -130,9 +138,8 @@ int serve(const Config& config, const Log& log) {
                                       [&](const asio::ip::udp::endpoint& at) {
                                         return std::make_unique<UdpInput>(io, at, pipeline);
                                       });
-    const auto local = udp->local_endpoint();
     log.info("listening for syslog", "transport=udp address={} receive_buffer_bytes={} drop_reporting={}",
-             fmt::format("{}:{}", local.address().to_string(), local.port()), udp->receive_buffer_bytes(),
+             endpoint_text(udp->local_endpoint()), udp->receive_buffer_bytes(),
              udp->reports_drops());
     if (udp->receive_buffer_bytes() < 2 * UdpInputOptions{}.receive_buffer_bytes) {
       log.warn("receive buffer smaller than asked; bursts may be dropped (receive_drops_total)",
@@ -147,9 +154,8 @@ int serve(const Config& config, const Log& log) {
                                         return std::make_unique<TcpInput>(io, at, pipeline,
                                                                           config.syslog_tcp_max_connections);
                                       });
-    const auto local = tcp->local_endpoint();
-    log.info("listening for syslog", "transport=tcp address={}:{} max_connections={}",
-             local.address().to_string(), local.port(), config.syslog_tcp_max_connections);
+    log.info("listening for syslog", "transport=tcp address={} max_connections={}",
+             endpoint_text(tcp->local_endpoint()), config.syslog_tcp_max_connections);
   }
   std::unique_ptr<TlsInput> tls;
   if (config.syslog_tls_listen_address) {
@@ -165,9 +171,8 @@ int serve(const Config& config, const Log& log) {
     };
     tls = listen_input<asio::ip::tcp>(io, *config.syslog_tls_listen_address, "--syslog.tls-listen-address",
                                       make_tls);
-    const auto local = tls->local_endpoint();
-    log.info("listening for syslog", "transport=tls address={}:{} max_connections={} client_certificates={}",
-             local.address().to_string(), local.port(), config.syslog_tcp_max_connections,
+    log.info("listening for syslog", "transport=tls address={} max_connections={} client_certificates={}",
+             endpoint_text(tls->local_endpoint()), config.syslog_tcp_max_connections,
              tls->requires_client_certificate() ? "required" : "not_asked");
   }
   std::unique_ptr<KmsgInput> kmsg;
@@ -215,7 +220,7 @@ int serve(const Config& config, const Log& log) {
   }
   http->start();
   const auto web_local = http->local_endpoint();
-  log.info("serving metrics", "address={}:{} path={} {}", web_local.address().to_string(), web_local.port(),
+  log.info("serving metrics", "address={} path={} {}", endpoint_text(web_local),
            config.web_telemetry_path, web_config ? web_config->summary() : "tls=false basic_auth_users=0");
 
   if (replay) {
