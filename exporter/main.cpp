@@ -199,7 +199,12 @@ int serve(const Config& config, const Log& log) {
     return std::make_unique<MetricsPage>(state, self, page_options, unix_now());
   };
   routes.ready = [] { return true; };  // every input listens before the server starts
-  routes.landing_page_html = landing_page_html(config.web_telemetry_path, WGEVENTS_VERSION);
+  routes.landing_page = [&] {
+    const HostsSending hosts{pipeline.hosts_sending(),
+                             config.syslog_host_label ? std::span<const std::string>(state.hosts())
+                                                      : std::span<const std::string>()};
+    return landing_page_html(config.web_telemetry_path, WGEVENTS_VERSION, hosts);
+  };
   std::unique_ptr<HttpServer> http;
   const auto& web = config.web_listen_address;
   auto web_endpoint = resolve<asio::ip::tcp>(io, web, "--web.listen-address");

@@ -35,6 +35,7 @@ Pipeline::Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& sel
   localtime_r(&t, &local);
   local_utc_offset_ = local.tm_gmtoff;
   current_year_ = local.tm_year + 1900;
+  self_.set_hosts(hosts_sending());  // fleet mode starts at 0
 }
 
 bool Pipeline::allowed(const MessageSource& source) const {
@@ -110,7 +111,7 @@ void Pipeline::on_message(Transport transport, std::string_view message, const M
   }
   self_.line(LineResult::event);
   self_.set_peers_evicted(state_.peers_evicted());
-  if (host_label_) self_.set_hosts(state_.hosts().size());
+  if (host_label_) self_.set_hosts(hosts_sending());
 }
 
 void Pipeline::on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) {

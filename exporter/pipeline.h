@@ -29,6 +29,10 @@ class Pipeline : public MessageSink {
   void on_connection_refused(Transport transport) override;
   bool accepts(const MessageSource& source) const override { return allowed(source); }
 
+  // How many hosts' lines are counted (the wireguard_events_exporter_hosts gauge): in fleet mode
+  // every host seen so far (WireguardState::hosts() names them); otherwise this one machine.
+  std::size_t hosts_sending() const { return host_label_ ? state_.hosts().size() : 1; }
+
  private:
   bool allowed(const MessageSource& source) const;
   // The host a message is counted for; empty outside fleet mode, nullopt when the message's

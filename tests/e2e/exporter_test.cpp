@@ -132,6 +132,7 @@ TEST_CASE("the landing page, health probes and a custom telemetry path") {
   auto landing = http_get(exporter.web_port(), "/");
   CHECK(landing.status == 200);
   CHECK(landing.body.find("/custom") != std::string::npos);
+  CHECK(landing.body.find("Hosts sending: <span id=\"hosts\">1</span>") != std::string::npos);
   CHECK(http_get(exporter.web_port(), "/-/healthy").status == 200);
   CHECK(http_get(exporter.web_port(), "/-/ready").status == 200);
   auto metrics = http_get(exporter.web_port(), "/custom");
@@ -190,4 +191,8 @@ TEST_CASE("fleet mode labels every domain series with the sending host") {
   CHECK(s["wireguard_events_exporter_lines_total{result=\"rejected\"}"] == 1);
   CHECK(s["wireguard_events_exporter_lines_total{result=\"malformed\"}"] == 1);
   CHECK(sum_of(s, "wireguard_peer_events_total", "gw4") == 0);
+  const auto landing = http_get(exporter.web_port(), "/").body;
+  CHECK(landing.find("Hosts sending: <span id=\"hosts\">3</span>") != std::string::npos);
+  CHECK(landing.find("<li>gw1</li>\n<li>gw2</li>\n<li>127.0.0.1</li>") != std::string::npos);
+  CHECK(landing.find("gw4") == std::string::npos);
 }

@@ -29,7 +29,8 @@ void append_escaped(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string landing_page_html(std::string_view telemetry_path, std::string_view version) {
+std::string landing_page_html(std::string_view telemetry_path, std::string_view version,
+                              const HostsSending& hosts) {
   std::string page =
       "<!DOCTYPE html>\n"
       "<html lang=\"en\">\n"
@@ -38,7 +39,19 @@ std::string landing_page_html(std::string_view telemetry_path, std::string_view 
       "<h1>WireGuard Events Exporter</h1>\n"
       "<p>Version ";
   append_escaped(page, version);
-  page += "</p>\n<ul>\n<li><a href=\"";
+  page += "</p>\n<p>Hosts sending: <span id=\"hosts\">";
+  page += std::to_string(hosts.count);
+  page += "</span></p>\n";
+  if (!hosts.names.empty()) {
+    page += "<ul id=\"host-names\">\n";
+    for (const auto& name : hosts.names) {
+      page += "<li>";
+      append_escaped(page, name);
+      page += "</li>\n";
+    }
+    page += "</ul>\n";
+  }
+  page += "<ul>\n<li><a href=\"";
   append_escaped(page, telemetry_path);
   page += "\">Metrics</a></li>\n";
   page +=

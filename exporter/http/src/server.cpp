@@ -414,7 +414,7 @@ void Connection<Stream>::handle_request() {
     const auto accept_encoding = request[http::field::accept_encoding];
     send_metrics(head, accepts_gzip(to_std(accept_encoding)), keep_alive);
   } else if (path == "/") {
-    send_simple(http::status::ok, kHtmlContentType, routes.landing_page_html, head, keep_alive);
+    send_simple(http::status::ok, kHtmlContentType, routes.landing_page(), head, keep_alive);
   } else if (path == "/-/healthy") {
     send_simple(http::status::ok, kTextContentType, "OK\n", head, keep_alive);
   } else if (routes.ready()) {

@@ -196,7 +196,9 @@ HttpRoutes numbered_routes(std::size_t total = kPageBytes) {
   HttpRoutes routes;
   routes.metrics = [total] { return std::make_unique<NumberedLines>(total, kPieceBytes); };
   routes.ready = [] { return true; };
-  routes.landing_page_html = wgevents::landing_page_html(routes.telemetry_path, "0.1.0");
+  routes.landing_page = [path = routes.telemetry_path] {
+    return wgevents::landing_page_html(path, "0.1.0", wgevents::HostsSending{});
+  };
   return routes;
 }
 
@@ -353,26 +355,60 @@ TEST_CASE("endpoints answer with the right status", "[http]") {
 TEST_CASE("the landing page links to the telemetry path", "[http]") {
   HttpRoutes routes = numbered_routes(1000);
   routes.telemetry_path = "/wireguard";
-  routes.landing_page_html = wgevents::landing_page_html(routes.telemetry_path, "1.2.3");
+  routes.landing_page = [] { return wgevents::landing_page_html("/wireguard", "1.2.3", wgevents::HostsSending{}); };
   RunningServer server(routes);
 
   auto page = fetch(server.endpoint(), http::verb::get, "/");
   CHECK(page.result() == http::status::ok);
   CHECK(page[http::field::content_type] == "text/html; charset=utf-8");
-  CHECK(page.body() == routes.landing_page_html);
+  CHECK(page.body() == routes.landing_page());
   CHECK(page.body().find("href=\"/wireguard\"") != std::string::npos);
   CHECK(page.body().find("1.2.3") != std::string::npos);
+  CHECK(page.body().find("Hosts sending: <span id=\"hosts\">1</span>") != std::string::npos);
+  CHECK(page.body().find("host-names") == std::string::npos);
 
   CHECK(fetch(server.endpoint(), http::verb::get, "/wireguard").body() ==
         NumberedLines::whole(1000));
   CHECK(fetch(server.endpoint(), http::verb::get, "/metrics").result() == http::status::not_found);
 }
 
+TEST_CASE("the landing page is built anew for each request", "[http]") {
+  std::vector<std::string> hosts;
+  HttpRoutes routes = numbered_routes(1000);
+  int built = 0;
+  routes.landing_page = [&] {
+    ++built;
+    return wgevents::landing_page_html("/metrics", "1.2.3", wgevents::HostsSending{hosts.size(), hosts});
+  };
+  RunningServer server(routes);
+
+  CHECK(fetch(server.endpoint(), http::verb::get, "/").body().find("<span id=\"hosts\">0</span>") !=
+        std::string::npos);
+  hosts = {"gw1", "gw2"};
+  auto page = fetch(server.endpoint(), http::verb::get, "/").body();
+  CHECK(page.find("<span id=\"hosts\">2</span>") != std::string::npos);
+  CHECK(page.find("<li>gw1</li>\n<li>gw2</li>") != std::string::npos);
+  CHECK(fetch(server.endpoint(), http::verb::head, "/").body().empty());
+  CHECK(built == 3);
+}
+
+TEST_CASE("a landing page that cannot be built is a 500, and the server carries on", "[http]") {
+  HttpRoutes routes = numbered_routes(1000);
+  routes.landing_page = []() -> std::string { throw std::runtime_error("no page"); };
+  RunningServer server(routes);
+  CHECK(fetch(server.endpoint(), http::verb::get, "/").result() == http::status::internal_server_error);
+  CHECK(fetch(server.endpoint(), http::verb::get, "/-/healthy").result() == http::status::ok);
+}
+
 TEST_CASE("the landing page escapes what it is given", "[http]") {
-  const std::string page = wgevents::landing_page_html("/a\"<b>&", "v<1>");
+  const std::vector<std::string> hosts = {"gw<script>", "a&b"};
+  const std::string page = wgevents::landing_page_html("/a\"<b>&", "v<1>", {hosts.size(), hosts});
   CHECK(page.find("href=\"/a&quot;&lt;b&gt;&amp;\"") != std::string::npos);
   CHECK(page.find("v&lt;1&gt;") != std::string::npos);
+  CHECK(page.find("<li>gw&lt;script&gt;</li>") != std::string::npos);
+  CHECK(page.find("<li>a&amp;b</li>") != std::string::npos);
   CHECK(page.find("<b>") == std::string::npos);
+  CHECK(page.find("<script>") == std::string::npos);
 }
 
 TEST_CASE("HEAD answers with headers only", "[http]") {

@@ -92,7 +92,7 @@ HttpRoutes routes(std::size_t page_bytes = kSmallPage) {
   HttpRoutes routes;
   routes.metrics = [page_bytes] { return std::make_unique<NumberedLines>(page_bytes); };
   routes.ready = [] { return true; };
-  routes.landing_page_html = "<html></html>";
+  routes.landing_page = [] { return std::string("<html></html>"); };
   return routes;
 }
 

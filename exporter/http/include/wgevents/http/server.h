@@ -3,7 +3,7 @@
 //   wgevents::HttpRoutes routes;
 //   routes.metrics = [&] { return registry.scrape(); };      // a fresh ChunkSource per scrape
 //   routes.ready = [&] { return inputs.all_listening(); };
-//   routes.landing_page_html = wgevents::landing_page_html("/metrics");
+//   routes.landing_page = [&] { return wgevents::landing_page_html("/metrics", version, hosts()); };
 //   wgevents::HttpServer server(io, endpoint, std::move(routes));  // throws if the bind fails
 //   server.start();
 //   ...  io.run();   // a signal handler on the same io_context calls server.stop()
@@ -63,8 +63,9 @@ struct HttpRoutes {
   std::function<std::unique_ptr<ChunkSource>()> metrics;
   // /-/ready answers 200 when this returns true, 503 otherwise. Required.
   std::function<bool()> ready;
-  // Served verbatim at "/" as text/html.
-  std::string landing_page_html;
+  // Called once per GET or HEAD of "/"; its result is served as text/html, so the page can show
+  // what is true now. Required. If it throws, the client gets a 500.
+  std::function<std::string()> landing_page;
 };
 
 struct HttpServerLimits {
