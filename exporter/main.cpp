@@ -184,7 +184,8 @@ int serve(const Config& config, const Log& log) {
       throw RuntimeError{fmt::format("--kmsg: cannot read {}: {}{}", config.kmsg_path, ec.message(),
                                      denied ? " (needs root or CAP_SYSLOG; see also kernel.dmesg_restrict)" : "")};
     }
-    log.info("reading kernel log", "transport=kmsg path={} from_start={}", config.kmsg_path, config.kmsg_from_start);
+    log.info("reading kernel log", "transport=kmsg path={} from_start={}", LogValue{config.kmsg_path},
+             config.kmsg_from_start);
   }
   std::unique_ptr<ReplayInput> replay;
   if (!config.replay.empty()) {
@@ -226,14 +227,14 @@ int serve(const Config& config, const Log& log) {
   http->start();
   const auto web_local = http->local_endpoint();
   log.info("serving metrics", "address={} path={} {}", endpoint_text(web_local),
-           config.web_telemetry_path, web_config ? web_config->summary() : "tls=false basic_auth_users=0");
+           LogValue{config.web_telemetry_path}, web_config ? web_config->summary() : "tls=false basic_auth_users=0");
 
   if (replay) {
     replay->start(io, [&log, &config](boost::system::error_code ec) {
       if (ec) {
-        log.error("replay stopped", "file={} err=\"{}\"", config.replay, ec.message());
+        log.error("replay stopped", "file={} err={}", LogValue{config.replay}, LogValue{ec.message()});
       } else {
-        log.info("replay done", "file={}", config.replay);
+        log.info("replay done", "file={}", LogValue{config.replay});
       }
     });
   }
@@ -246,7 +247,8 @@ int serve(const Config& config, const Log& log) {
       if (!web_config) {
         log.info("SIGHUP ignored", "reason=\"no --web.config.file\"");
       } else if (std::string error = http->reload_web_config(); !error.empty()) {
-        log.error("web config not reloaded, keeping the previous one", "err=\"--web.config.file: {}\"", error);
+        log.error("web config not reloaded, keeping the previous one", "err={}",
+                  LogValue{"--web.config.file: " + error});
       } else {
         log.info("web config reloaded", "{}", http->web_config()->summary());
       }
@@ -290,7 +292,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.message.c_str());
     return 1;
   } catch (const std::exception& e) {
-    log.error("fatal", "err=\"{}\"", e.what());
+    log.error("fatal", "err={}", LogValue{e.what()});
     return 1;
   }
 }

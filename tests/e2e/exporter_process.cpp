@@ -238,6 +238,10 @@ Samples ExporterProcess::wait_for(const std::string& metric, const std::string& 
   return samples;
 }
 
+void ExporterProcess::send_signal(int signal) const {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
 ExitStatus ExporterProcess::terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return {};
   kill(pid_, SIGTERM);

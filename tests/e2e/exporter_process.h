@@ -64,6 +64,8 @@ class ExporterProcess {
   // timeout passes; returns the last scrape.
   Samples wait_for(const std::string& metric, const std::string& filter, double value,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // Sends `signal` (SIGHUP to reload) to the running exporter.
+  void send_signal(int signal) const;
   // SIGTERM, then waits up to `timeout` for the exit.
   ExitStatus terminate(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   std::string stderr_text() const;

@@ -6,8 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "exporter_process.h"
 #include "tsv.h"
@@ -159,6 +162,38 @@ TEST_CASE("bad configuration: one line naming the flag and the documented exit s
     CHECK(r.err.find(row.columns[2]) == 0);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
+}
+
+TEST_CASE("SIGHUP reloads --web.config.file; a bad file is one logfmt line and the old settings stay") {
+  namespace fs = std::filesystem;
+  std::string dir = (fs::temp_directory_path() / "wgevents-e2e-XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()) != nullptr);
+  // A path with a space and quotes: it lands inside the error line's quoted err field.
+  const fs::path config = fs::path(dir) / "web \"config\".yml";
+  std::ofstream(config) << "# no TLS, no users\n";
+  ExporterProcess exporter({"--syslog.udp-listen-address=", "--web.config.file=" + config.string()});
+  REQUIRE(exporter.started());
+
+  auto wait_for_log = [&](const std::string& text) {
+    for (int i = 0; i < 100 && exporter.stderr_text().find(text) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return exporter.stderr_text();
+  };
+  std::ofstream(config) << "tls_server_config: [\n";
+  exporter.send_signal(SIGHUP);
+  std::string log = wait_for_log("web config not reloaded");
+  const std::string escaped_path = dir + "/web \\\"config\\\".yml";
+  CHECK(log.find("level=error msg=\"web config not reloaded, keeping the previous one\" err=\"--web.config.file: " +
+                 escaped_path + ": line 2: invalid YAML") != std::string::npos);
+  CHECK(http_get(exporter.web_port(), "/metrics").status == 200);
+
+  std::ofstream(config) << "basic_auth_users:\n  prometheus: $2y$10$ABCDEFGHIJKLMNOPQRSTUuJ.Zy0uTTyLjFBL/qOEzg7ESgxSvl/7a\n";
+  exporter.send_signal(SIGHUP);
+  log = wait_for_log("web config reloaded");
+  CHECK(log.find("level=info msg=\"web config reloaded\" tls=false basic_auth_users=1") != std::string::npos);
+  CHECK(http_get(exporter.web_port(), "/metrics").status == 401);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("help and version (--help, --version) exit 0") {
