@@ -2,8 +2,9 @@
 # Shared by the bench/*.sh scripts (sourced, not run). Methods and results: docs/performance.md.
 #
 # Sets REPO and BUILD_DIR (a Release build: BUILD_DIR=build-perf bench/udp_flood.sh), a scratch
-# directory WORK removed on exit, and helpers. Every process a script starts is recorded with
-# track_pid and stopped by the exit trap, so an interrupted run leaves nothing behind.
+# directory WORK removed on exit (KEEP_WORK=1 keeps it), and helpers. Every process a script
+# starts is recorded with track_pid and stopped by the exit trap (scripts/lib/daemons.sh), so an
+# interrupted run leaves nothing behind.
 
 set -euo pipefail
 
@@ -13,33 +14,10 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 EXPORTER=$BUILD_DIR/wireguard_events_exporter
 CORPUS_TOOL=$BUILD_DIR/bench/corpus/wgevents_corpus
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/wgevents-bench.XXXXXX")
-TRACKED_PIDS=()
-
-track_pid() { TRACKED_PIDS+=("$1"); }
-
-# Stops what the script started (SIGTERM, then SIGKILL after 3 s) and removes the scratch files.
-cleanup() {
-  local pid
-  for pid in "${TRACKED_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${TRACKED_PIDS[@]}"; do
-    for _ in $(seq 30); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ -n ${KEEP_WORK:-} ]]; then
-    echo "scratch files kept in $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=../scripts/lib/daemons.sh
+source "$REPO/scripts/lib/daemons.sh"
+daemons_init wgevents-bench
+LOG_TAIL_LINES=0
 
 need() {
   local tool
@@ -82,11 +60,6 @@ start_exporter() {
     exit 1
   fi
   EXPORTER_UDP=$(sed -n 's/.*msg="listening for syslog" transport=udp address=\([^ ]*\).*/\1/p' "$log" | head -1)
-}
-
-# The value of one series of a metrics page on stdin (exact series text, labels included).
-series_value() {
-  awk -v s="$1" '$1 == s { print $2; found = 1 } END { if (!found) print "absent" }'
 }
 
 # A TCP or UDP port on 127.0.0.1 that nothing listens on now (for mtail, which takes a port

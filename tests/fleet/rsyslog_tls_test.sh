@@ -25,12 +25,9 @@ PATH=$PATH:/usr/sbin:/sbin
 exporter_binary=${1:?usage: rsyslog_tls_test.sh EXPORTER_BINARY MAKE_CERTIFICATES_SCRIPT}
 make_certificates=${2:?usage: rsyslog_tls_test.sh EXPORTER_BINARY MAKE_CERTIFICATES_SCRIPT}
 
-for tool in rsyslogd openssl curl python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "SKIP: $tool is not installed"
-    exit 77
-  fi
-done
+# shellcheck source=../../scripts/lib/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/daemons.sh"
+require_tools rsyslogd openssl curl python3
 # rsyslog's TLS network stream drivers: OpenSSL (Debian rsyslog-openssl) or GnuTLS
 # (rsyslog-gnutls). Either speaks RFC 5425; the configuration is the same but for the name.
 driver=""
@@ -46,69 +43,15 @@ if [[ -z $driver ]]; then
   exit 77
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/wgevents-fleet.XXXXXX")
-pids=()
-failed=1
+daemons_init wgevents-fleet
+LOG_TAIL_LINES=30
 
-stop_pid() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-on_exit() {
-  local pid
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
-  if [[ $failed -ne 0 ]]; then
-    local log
-    for log in "$work"/*.log; do
-      [[ -f $log ]] || continue
-      echo "---- $(basename "$log") (last 30 lines)"
-      tail -n 30 "$log"
-    done
-  fi
-  rm -rf "$work"
-}
-trap on_exit EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# Polls COMMAND every 0.2 s until it succeeds, for at most SECONDS.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for $what"
-    sleep 0.2
-  done
-}
-
-# Free loopback ports, held open together so that they differ, then released for the programs:
-# the exporter's TLS and HTTP ports, and the imudp port of each rsyslogd.
+# The exporter's TLS and HTTP ports, and the imudp port of each rsyslogd.
 read -r tls_port http_port relay_port relay_lf_port rogue_port anonymous_port < <(
-  python3 - <<'EOF'
-import socket
-kinds = [socket.SOCK_STREAM, socket.SOCK_STREAM] + [socket.SOCK_DGRAM] * 4
-sockets = []
-for kind in kinds:
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    sockets.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
-EOF
-)
+  free_loopback_ports tcp tcp udp udp udp udp)
 
-certs=$work/certs
-bash "$make_certificates" "$certs" >"$work/certificates.log" 2>&1 || fail "could not make the certificates"
+certs=$WORK/certs
+bash "$make_certificates" "$certs" >"$WORK/certificates.log" 2>&1 || fail "could not make the certificates"
 
 # --- the exporter ------------------------------------------------------------------------------
 "$exporter_binary" \
@@ -119,19 +62,15 @@ bash "$make_certificates" "$certs" >"$work/certificates.log" 2>&1 || fail "could
   --syslog.tls-key-file="$certs/server.key" \
   --syslog.tls-client-ca-file="$certs/ca.pem" \
   --syslog.host-label \
-  >"$work/exporter.log" 2>&1 &
-exporter_pid=$!
-pids+=("$exporter_pid")
-ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$http_port/-/ready" 2>/dev/null; }
-wait_for 10 "the exporter to be ready" ready
-grep -q "transport=tls address=127.0.0.1:$tls_port .*client_certificates=required" "$work/exporter.log" ||
+  >"$WORK/exporter.log" 2>&1 &
+track_pid $!
+wait_for 10 "the exporter to be ready" http_ok "http://127.0.0.1:$http_port/-/ready"
+grep -q "transport=tls address=127.0.0.1:$tls_port .*client_certificates=required" "$WORK/exporter.log" ||
   fail "the exporter did not report its TLS input listening with client certificates required"
 
 # The value of one series of the exporter's page (exact text, labels included), 0 when absent.
 scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$http_port/metrics"; }
-value() {
-  scrape | awk -v s="$1" '$1 == s { print $2; found = 1 } END { if (!found) print 0 }'
-}
+value() { scrape | series_value "$1" 0; }
 refused() { value 'wireguard_events_exporter_connections_refused_total{transport="tcp"}'; }
 
 # Waits until the series has the value; on timeout shows what it has.
@@ -152,7 +91,7 @@ expect_value() {
 # "rogue-client" or "" (none). Sets rsyslog_pid.
 start_rsyslog() {
   local name=$1 port=$2 certificate=$3 framing=$4 template=$5
-  local dir=$work/rsyslog-$name
+  local dir=$WORK/rsyslog-$name
   mkdir -p "$dir/spool"
   local identity=""
   if [[ -n $certificate ]]; then
@@ -178,18 +117,9 @@ kern.* action(name="wireguard-events-exporter-tls"
               queue.size="100000" queue.maxDiskSpace="256m" queue.saveOnShutdown="on"
               action.resumeRetryCount="-1" action.resumeInterval="1")
 EOF
-  rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid" >"$work/rsyslogd-$name.log" 2>&1 &
+  rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid" >"$WORK/rsyslogd-$name.log" 2>&1 &
   rsyslog_pid=$!
-  pids+=("$rsyslog_pid")
-}
-
-stop_rsyslog() {
-  stop_pid "$1"
-  local remaining=() pid
-  for pid in "${pids[@]}"; do
-    [[ $pid == "$1" ]] || remaining+=("$pid")
-  done
-  pids=("${remaining[@]}")
+  track_pid "$rsyslog_pid"
 }
 
 # send PORT HOST MESSAGE: one kernel-facility datagram into an rsyslogd's imudp, in RFC 3164
@@ -268,7 +198,7 @@ for sender in rogue-client:"$rogue_port":rogue ":$anonymous_port:anonymous"; do
     send "$port" "$host" "wireguard: wg0: Peer 9 created"
     sleep 0.5
   done
-  stop_rsyslog "$untrusted_pid"
+  stop_tracked "$untrusted_pid" || true
   echo "ok: a sender with ${certificate:-no} certificate is refused and counted (refused total $(refused))"
 done
 page=$(scrape)
@@ -282,5 +212,5 @@ expect_value 5 'wireguard_events_exporter_lines_total{result="malformed"}' 0
 send "$relay_port" gw1 "wireguard: wg0: Receiving keepalive packet from peer 1 (192.0.2.1:51820)"
 expect_value 20 'wireguard_peer_events_total{host="gw1",interface="wg0",peer="1",event="keepalive_received"}' 41
 
-failed=0
+PASSED=1
 echo "PASS: rsyslog ($driver driver) -> exporter over mutual TLS, per-host counts exact, untrusted senders refused"
