@@ -21,14 +21,6 @@ extern char** environ;
 namespace wgevents::testing {
 namespace {
 
-sockaddr_in loopback(int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -97,6 +89,14 @@ bool has_flag(const std::vector<std::string>& args, const std::string& flag) {
 }  // namespace
 
 std::string exporter_binary() { return std::string(WGEVENTS_BINARY_DIR) + "/wireguard_events_exporter"; }
+
+sockaddr_in loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

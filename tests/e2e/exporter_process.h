@@ -2,6 +2,7 @@
 // its standard error kept in a file, stopped (SIGTERM, then SIGKILL) when the object dies.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -14,6 +15,8 @@ namespace wgevents::testing {
 
 // A port that was free a moment ago on 127.0.0.1 (TCP and UDP both).
 int free_port();
+// 127.0.0.1:port, for bind(), connect() and sendto().
+sockaddr_in loopback(int port);
 
 struct HttpResponse {
   int status = 0;
