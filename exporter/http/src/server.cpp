@@ -14,11 +14,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
 #include <unordered_set>
+
+#include <openssl/ssl.h>
 
 #include "basic_auth.h"
 #include "gzip_encoder.h"
@@ -102,11 +105,17 @@ std::string_view request_path(beast::string_view target) {
 
 constexpr char kUnauthorizedBody[] = "Unauthorized\n";
 
-// What the listener knows of a connection: enough to close it.
+using Clock = std::chrono::steady_clock;
+
+// What the listener knows of a connection: enough to close it, and whether it may give way to a new
+// one.
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void close() = 0;
+  // Since when the connection has waited for a request (or, for TLS, a handshake) of which nothing
+  // has arrived yet; nullopt while it is busy: receiving a request, answering one, or closing.
+  virtual std::optional<Clock::time_point> idle_since() = 0;
 };
 
 }  // namespace
@@ -146,6 +155,7 @@ class HttpListener : public std::enable_shared_from_this<HttpListener> {
  private:
   void do_accept();
   void on_accept(const error_code& ec, tcp::socket socket);
+  bool close_longest_idle();
 
   asio::io_context& io_;
   tcp::acceptor acceptor_;           // the listening socket
@@ -192,7 +202,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   void start() {
     if constexpr (kTls) {
       // The idle timeout bounds the handshake too: a client that connects and says nothing, or
-      // speaks plain HTTP and waits, is dropped like an idle one.
+      // speaks plain HTTP and waits, is dropped like an idle one, and may give way like one.
+      awaiting_request_ = true;
+      awaiting_since_ = Clock::now();
       tcp_layer().expires_after(listener_->limits().idle_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](const error_code& ec) {
@@ -213,6 +225,18 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   void close() override {
     closed_ = true;
     tcp_layer().close();
+  }
+
+  std::optional<Clock::time_point> idle_since() override {
+    if (closed_ || !awaiting_request_) return std::nullopt;
+    if constexpr (kTls) {
+      // A handshake message has arrived: a client on its way in.
+      SSL* ssl = stream_.native_handle();
+      if (!SSL_is_init_finished(ssl) && SSL_get_state(ssl) != TLS_ST_BEFORE) return std::nullopt;
+    }
+    // Part of a request has arrived (bytes waiting in the buffer, or taken by the parser).
+    if (parser_ && (parser_->got_some() || buffer_.size() != 0)) return std::nullopt;
+    return awaiting_since_;
   }
 
  private:
@@ -242,6 +266,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   void write_next_piece();
   template <class Buffers>
   void write_piece(const Buffers& buffers, bool last);
+  void on_piece_written(const error_code& ec, bool last);
   void on_response_written(const error_code& ec, bool keep_alive);
   // Closes after a complete response: FIN (and for TLS, close_notify first) after the data, so a
   // client reading to the end gets it all and can tell it from a cut-off one.
@@ -262,6 +287,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   // The request being answered; kept while its password is checked.
   std::optional<http::request<http::string_body>> request_;
   bool closed_ = false;
+  // Waiting for a request or the TLS handshake, since awaiting_since_: what idle_since() reports.
+  bool awaiting_request_ = false;
+  Clock::time_point awaiting_since_;
 
   // The response being written. A metrics response is a header, then one piece at a time.
   std::optional<http::response<http::string_body>> simple_response_;
@@ -285,6 +313,8 @@ void Connection<Stream>::read_request() {
   parser_.emplace();
   parser_->header_limit(kHttpMaxRequestHeaderBytes);
   parser_->body_limit(kHttpMaxRequestBodyBytes);
+  awaiting_request_ = true;
+  awaiting_since_ = Clock::now();
   tcp_layer().expires_after(listener_->limits().idle_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = this->shared_from_this()](const error_code& ec, std::size_t) {
@@ -295,6 +325,7 @@ void Connection<Stream>::read_request() {
 template <class Stream>
 void Connection<Stream>::on_request(const error_code& ec) {
   if (closed_) return;
+  awaiting_request_ = false;
   if (ec) {
     // A malformed or oversized request gets an answer before the connection closes; a client
     // that went away (for TLS, also without close_notify), timed out, or was cancelled does not.
@@ -474,14 +505,7 @@ void Connection<Stream>::send_metrics(bool head, bool gzip, bool keep_alive) {
   http::async_write_header(
       stream_, serializer,
       [self = this->shared_from_this(), head](const error_code& ec, std::size_t) {
-        if (self->closed_) return;
-        if (ec) {
-          self->close();
-        } else if (head) {
-          self->on_response_written(ec, self->keep_alive_);
-        } else {
-          self->write_next_piece();
-        }
+        self->on_piece_written(ec, head);
       });
 }
 
@@ -529,15 +553,21 @@ void Connection<Stream>::write_piece(const Buffers& buffers, bool last) {
   tcp_layer().expires_after(listener_->limits().idle_timeout);
   asio::async_write(stream_, buffers,
                     [self = this->shared_from_this(), last](const error_code& ec, std::size_t) {
-                      if (self->closed_) return;
-                      if (ec) {
-                        self->close();
-                      } else if (last) {
-                        self->on_response_written(ec, self->keep_alive_);
-                      } else {
-                        self->write_next_piece();
-                      }
+                      self->on_piece_written(ec, last);
                     });
+}
+
+// After the header or a piece of a metrics response (`last`: nothing follows it).
+template <class Stream>
+void Connection<Stream>::on_piece_written(const error_code& ec, bool last) {
+  if (closed_) return;
+  if (ec) {
+    close();
+  } else if (last) {
+    on_response_written(ec, keep_alive_);
+  } else {
+    write_next_piece();
+  }
 }
 
 template <class Stream>
@@ -626,7 +656,7 @@ void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
     });
     return;
   }
-  if (connections_.size() < limits_.max_connections) {
+  if (connections_.size() < limits_.max_connections || close_longest_idle()) {
     if (web_config_ && web_config_->tls()) {
       std::make_shared<Connection<TlsStream>>(shared_from_this(), std::move(socket), web_config_)
           ->start();
@@ -637,6 +667,26 @@ void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
   }
   // Otherwise the socket closes as it goes out of scope: the client sees the connection end.
   do_accept();
+}
+
+// At the cap: makes room by closing the connection that has waited longest for its next request,
+// so that idle keep-alive or silent connections cannot keep a scraper out. False if every
+// connection is busy.
+bool HttpListener::close_longest_idle() {
+  ConnectionBase* longest = nullptr;
+  Clock::time_point longest_since;
+  for (ConnectionBase* connection : connections_) {
+    const auto since = connection->idle_since();
+    if (since && (longest == nullptr || *since < longest_since)) {
+      longest = connection;
+      longest_since = *since;
+    }
+  }
+  if (longest == nullptr) return false;
+  longest->close();
+  // No longer counted; it goes (and its remove() finds nothing) once its cancelled read ends.
+  connections_.erase(longest);
+  return true;
 }
 
 // --- HttpServer --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #endif
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -23,8 +24,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
-#include <zlib.h>
 
+#include "http_test_support.h"
 #include "wgevents/http/landing_page.h"
 #include "wgevents/http/server.h"
 
@@ -38,69 +39,10 @@ using wgevents::ChunkSource;
 using wgevents::HttpRoutes;
 using wgevents::HttpServer;
 using wgevents::HttpServerLimits;
-
-// Exposition-like text, `total` bytes in pieces of `piece` bytes; every line numbered, so a lost,
-// repeated or reordered piece shows in the comparison.
-class NumberedLines : public ChunkSource {
- public:
-  NumberedLines(std::size_t total, std::size_t piece) : total_(total), piece_(piece) {}
-  bool next(std::string& out) override {
-    ++calls_;
-    const std::size_t end = std::min(total_, produced_ + piece_);
-    while (produced_ < end) {
-      if (line_.empty())
-        line_ = "wireguard_test_line{n=\"" + std::to_string(line_number_++) + "\"} 1\n";
-      const std::size_t take = std::min(line_.size(), end - produced_);
-      out.append(line_, 0, take);
-      line_.erase(0, take);
-      produced_ += take;
-    }
-    return produced_ < total_;
-  }
-  std::size_t calls() const { return calls_; }
-
-  static std::string whole(std::size_t total) {
-    NumberedLines all(total, total);
-    std::string out;
-    all.next(out);
-    return out;
-  }
-
- private:
-  std::size_t total_;
-  std::size_t piece_;
-  std::size_t produced_ = 0;
-  std::size_t line_number_ = 0;
-  std::string line_;
-  std::size_t calls_ = 0;
-};
-
-// A server on 127.0.0.1:0 whose io_context runs on a thread of its own.
-class RunningServer {
- public:
-  explicit RunningServer(HttpRoutes routes, HttpServerLimits limits = {}) {
-    server_.emplace(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), std::move(routes),
-                    limits);
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~RunningServer() { stop_and_join(); }
-
-  // Stops the server from its own thread and waits for run() to return.
-  void stop_and_join() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] { server_->stop(); });
-    thread_.join();
-  }
-
-  tcp::endpoint endpoint() const { return server_->local_endpoint(); }
-  asio::io_context& io() { return io_; }
-
- private:
-  asio::io_context io_;
-  std::optional<HttpServer> server_;
-  std::thread thread_;
-};
+using wgevents::test::gunzip;
+using wgevents::test::NumberedLines;
+using wgevents::test::read_until_closed;
+using wgevents::test::RunningServer;
 
 // A blocking client on one connection.
 class Client {
@@ -149,10 +91,23 @@ class Client {
 
   // True once the server has closed the connection (EOF or reset), after any unread bytes.
   bool closed_by_server() {
-    char byte;
-    beast::error_code ec;
-    while (!ec) socket_.read_some(asio::buffer(&byte, 1), ec);
+    const beast::error_code ec = read_until_closed(socket_);
     return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+  // Asks for the metrics page and reads only its header, leaving the server writing the body.
+  void start_slow_read() {
+    send(http::verb::get, "/metrics");
+    http::response_parser<http::string_body> parser;
+    http::read_header(socket_, buffer_, parser);
+  }
+
+  // True if `bytes` more arrive before the connection ends.
+  bool still_receives(std::size_t bytes) {
+    std::string more(bytes, '\0');
+    beast::error_code ec;
+    asio::read(socket_, asio::buffer(more), ec);
+    return !ec;
   }
 
   tcp::socket& socket() { return socket_; }
@@ -168,25 +123,6 @@ http::response<http::string_body> fetch(
     unsigned version = 11, const std::vector<std::pair<http::field, std::string>>& fields = {}) {
   Client client(server);
   return client.request(method, target, version, fields);
-}
-
-std::string gunzip(const std::string& compressed) {
-  z_stream stream{};
-  REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char chunk[64 * 1024];
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof chunk;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  REQUIRE(rc == Z_STREAM_END);
-  return out;
 }
 
 constexpr std::size_t kPageBytes = 5 * 1024 * 1024;
@@ -511,18 +447,77 @@ TEST_CASE("a connection without a complete request is closed after the idle time
   }
 }
 
-TEST_CASE("connections over the limit are closed at once", "[http]") {
+namespace {
+
+// Routes whose metrics page is endless while `endless` is set, for clients that read it slowly,
+// and 1000 bytes otherwise.
+HttpRoutes slow_or_small_routes(const std::atomic<bool>& endless) {
+  HttpRoutes routes = numbered_routes(1000);
+  routes.metrics = [&endless] {
+    return std::make_unique<NumberedLines>(endless ? SIZE_MAX : 1000, kPieceBytes);
+  };
+  return routes;
+}
+
+}  // namespace
+
+TEST_CASE("at the cap, a new connection takes the place of the one idle longest", "[http]") {
   HttpServerLimits limits;
-  limits.max_connections = 2;
-  RunningServer server(numbered_routes(1000), limits);
+  limits.max_connections = 4;
+  limits.idle_timeout = std::chrono::seconds(60);  // longer than the test: no one times out
+  std::atomic<bool> endless{true};
+  RunningServer server(slow_or_small_routes(endless), limits);
+  const std::string small_page = NumberedLines::whole(1000);
+
+  Client slow(server.endpoint());
+  slow.start_slow_read();
+  endless = false;
+  Client partial(server.endpoint());
+  partial.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+  Client silent(server.endpoint());
+  Client talked(server.endpoint());
+  // A response proves the others were accepted (and the partial request read) before it, and
+  // leaves this connection idle since.
+  REQUIRE(talked.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+
+  // At the cap: two busy, one idle since it connected, one idle since its response.
+  const auto began = std::chrono::steady_clock::now();
   Client first(server.endpoint());
+  CHECK(first.request(http::verb::get, "/metrics").body() == small_page);
+  CHECK(silent.closed_by_server());
   Client second(server.endpoint());
-  // A response proves each was accepted and counted before the next connects.
-  CHECK(first.request(http::verb::get, "/-/healthy").result() == http::status::ok);
-  CHECK(second.request(http::verb::get, "/-/healthy").result() == http::status::ok);
-  Client third(server.endpoint());
-  CHECK(third.closed_by_server());
-  CHECK(first.request(http::verb::get, "/metrics").body() == NumberedLines::whole(1000));
+  CHECK(second.request(http::verb::get, "/metrics").body() == small_page);
+  CHECK(talked.closed_by_server());
+  CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(10));
+
+  // The busy ones were left alone.
+  CHECK(slow.still_receives(1024 * 1024));
+  partial.send_raw("\r\n");
+  CHECK(partial.receive().body() == small_page);
+}
+
+TEST_CASE("at the cap, with every connection busy, a new one is closed at once", "[http]") {
+  HttpServerLimits limits;
+  limits.max_connections = 3;
+  limits.idle_timeout = std::chrono::seconds(60);
+  std::atomic<bool> endless{false};
+  RunningServer server(slow_or_small_routes(endless), limits);
+
+  Client partial(server.endpoint());
+  partial.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+  endless = true;
+  Client slow(server.endpoint());
+  slow.start_slow_read();
+  Client slower(server.endpoint());
+  slower.start_slow_read();
+  endless = false;
+
+  Client refused(server.endpoint());
+  CHECK(refused.closed_by_server());
+  CHECK(slow.still_receives(1024 * 1024));
+  CHECK(slower.still_receives(1024 * 1024));
+  partial.send_raw("\r\n");
+  CHECK(partial.receive().body() == NumberedLines::whole(1000));
 }
 
 TEST_CASE("a failing page source cuts that response off and the server carries on", "[http]") {

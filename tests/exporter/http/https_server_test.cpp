@@ -13,7 +13,6 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <zlib.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -22,13 +21,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
-#include <future>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "http_test_support.h"
 #include "test_pki.h"
 #include "wgevents/http/server.h"
 #include "wgevents/http/web_config.h"
@@ -41,10 +40,14 @@ namespace http = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
-using wgevents::ChunkSource;
 using wgevents::HttpRoutes;
 using wgevents::HttpServer;
+using wgevents::HttpServerLimits;
 using wgevents::WebConfig;
+using wgevents::test::gunzip;
+using wgevents::test::NumberedLines;
+using wgevents::test::read_until_closed;
+using wgevents::test::RunningServer;
 using wgevents::test::TempDir;
 using wgevents::test::TestPki;
 using wgevents::test::write_text;
@@ -52,39 +55,6 @@ using Fields = std::vector<std::pair<http::field, std::string>>;
 using Response = http::response<http::string_body>;
 
 const fs::path kDataDir = WGEVENTS_HTTP_TEST_DATA_DIR "/web_config";
-
-// `total` bytes of numbered exposition-like lines, in pieces of 64 KiB.
-class NumberedLines : public ChunkSource {
- public:
-  explicit NumberedLines(std::size_t total) : total_(total) {}
-  bool next(std::string& out) override {
-    const std::size_t end = std::min(total_, produced_ + 64 * 1024);
-    while (produced_ < end) {
-      if (line_.empty())
-        line_ = "wireguard_test_line{n=\"" + std::to_string(line_number_++) + "\"} 1\n";
-      const std::size_t take = std::min(line_.size(), end - produced_);
-      out.append(line_, 0, take);
-      line_.erase(0, take);
-      produced_ += take;
-    }
-    return produced_ < total_;
-  }
-  static std::string whole(std::size_t total) {
-    NumberedLines all(total);
-    std::string out, piece;
-    while (all.next(piece)) {
-      out += piece;
-      piece.clear();
-    }
-    return out + piece;
-  }
-
- private:
-  std::size_t total_;
-  std::size_t produced_ = 0;
-  std::size_t line_number_ = 0;
-  std::string line_;
-};
 
 constexpr std::size_t kSmallPage = 1000;
 
@@ -120,25 +90,6 @@ Fields auth(const std::string& user, const std::string& password) {
   return {{http::field::authorization, basic(user, password)}};
 }
 
-std::string gunzip(const std::string& compressed) {
-  z_stream stream{};
-  REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char chunk[64 * 1024];
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof chunk;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  REQUIRE(rc == Z_STREAM_END);
-  return out;
-}
-
 // A temporary directory holding the test certificates and the web configuration file.
 class Setup {
  public:
@@ -167,38 +118,6 @@ std::string users(const std::vector<std::pair<std::string, std::string>>& user_p
     yaml += "  " + user + ": " + bcrypt_hash(password) + "\n";
   return yaml;
 }
-
-// A server on 127.0.0.1:0 whose io_context runs on a thread of its own.
-class RunningServer {
- public:
-  RunningServer(HttpRoutes routes, std::shared_ptr<const WebConfig> config) {
-    server_.emplace(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), std::move(routes),
-                    wgevents::HttpServerLimits{}, std::move(config));
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~RunningServer() { stop_and_join(); }
-
-  // reload_web_config() on the server's thread, as a SIGHUP handler would call it.
-  std::string reload() {
-    std::promise<std::string> result;
-    asio::post(io_, [&] { result.set_value(server_->reload_web_config()); });
-    return result.get_future().get();
-  }
-
-  void stop_and_join() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] { server_->stop(); });
-    thread_.join();
-  }
-
-  tcp::endpoint endpoint() const { return server_->local_endpoint(); }
-
- private:
-  asio::io_context io_;
-  std::optional<HttpServer> server_;
-  std::thread thread_;
-};
 
 struct TlsClientOptions {
   fs::path trusted_ca;                  // the CA the client checks the server's certificate with
@@ -240,11 +159,13 @@ class TlsClient {
 
   // After the server said it closes: true if it ended the TLS session cleanly (close_notify),
   // which is what tells a page that ends at the close from a cut-off one.
-  bool closed_cleanly_by_server() {
-    char byte;
-    beast::error_code ec;
-    while (!ec) stream_.read_some(asio::buffer(&byte, 1), ec);
-    return ec == asio::error::eof;
+  bool closed_cleanly_by_server() { return read_until_closed(stream_) == asio::error::eof; }
+
+  // True once the server has closed the connection, cleanly or not.
+  bool closed_by_server() {
+    const beast::error_code ec = read_until_closed(stream_);
+    return ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+           ec == asio::error::connection_reset;
   }
 
  private:
@@ -375,6 +296,33 @@ TEST_CASE("a large page over TLS arrives whole: chunked, gzip, and HTTP/1.0 up t
   CHECK_FALSE(raw.chunked());
   CHECK(raw.body() == expected);  // read to the end of the stream, which must be a clean one
   CHECK(old_client.closed_cleanly_by_server());
+}
+
+TEST_CASE("at the cap, a new TLS connection takes the place of the one idle longest",
+          "[http][tls]") {
+  Setup setup;
+  HttpServerLimits limits;
+  limits.max_connections = 2;
+  limits.idle_timeout = std::chrono::seconds(60);  // longer than the test: no one times out
+  RunningServer server(routes(), setup.config(kTls), limits);
+  const TlsClientOptions trusted = trusting(setup.file("ca.crt"));
+  const std::string page = NumberedLines::whole(kSmallPage);
+
+  asio::io_context io;
+  tcp::socket silent(io);  // never begins its handshake
+  silent.connect(server.endpoint());
+  TlsClient talked(server.endpoint(), trusted);
+  REQUIRE(talked.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+
+  const auto began = std::chrono::steady_clock::now();
+  TlsClient first(server.endpoint(), trusted);
+  CHECK(first.request(http::verb::get, "/metrics").body() == page);
+  const beast::error_code ec = read_until_closed(silent);
+  CHECK((ec == asio::error::eof || ec == asio::error::connection_reset));
+  TlsClient second(server.endpoint(), trusted);
+  CHECK(second.request(http::verb::get, "/metrics").body() == page);
+  CHECK(talked.closed_by_server());
+  CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(10));
 }
 
 TEST_CASE("plain HTTP on the TLS port gets no HTTP answer, and the connection is closed",

@@ -73,8 +73,11 @@ struct HttpServerLimits {
   // waiting for its next one), and how long a client may take to accept one piece of a response.
   // Bounds what a silent or stalled client holds: a socket and, mid-scrape, a ChunkSource.
   std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(30);
-  // Concurrent connections; more are accepted and closed at once. Scrapers and probes need a
-  // handful, and each metrics response may hold a ChunkSource and a ~300 KiB gzip state.
+  // Concurrent connections. Scrapers and probes need a handful, and each metrics response may hold
+  // a ChunkSource and a ~300 KiB gzip state. At the cap, a new connection takes the place of the
+  // one that has waited longest for a request of which nothing has arrived yet (a keep-alive
+  // connection between requests, or one that has sent nothing); if every connection is receiving
+  // a request or answering one, the new one is accepted and closed at once.
   std::size_t max_connections = 64;
 };
 

@@ -1,0 +1,74 @@
+#include "http_test_support.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <catch2/catch.hpp>
+#include <future>
+
+namespace wgevents::test {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+bool NumberedLines::next(std::string& out) {
+  ++calls_;
+  const std::size_t end = std::min(total_, produced_ + piece_);
+  while (produced_ < end) {
+    if (line_.empty()) line_ = "wireguard_test_line{n=\"" + std::to_string(line_number_++) + "\"} 1\n";
+    const std::size_t take = std::min(line_.size(), end - produced_);
+    out.append(line_, 0, take);
+    line_.erase(0, take);
+    produced_ += take;
+  }
+  return produced_ < total_;
+}
+
+std::string NumberedLines::whole(std::size_t total) {
+  NumberedLines all(total, total);
+  std::string out;
+  all.next(out);
+  return out;
+}
+
+RunningServer::RunningServer(HttpRoutes routes, std::shared_ptr<const WebConfig> config,
+                             HttpServerLimits limits) {
+  server_.emplace(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), std::move(routes),
+                  limits, std::move(config));
+  server_->start();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+std::string RunningServer::reload() {
+  std::promise<std::string> result;
+  asio::post(io_, [&] { result.set_value(server_->reload_web_config()); });
+  return result.get_future().get();
+}
+
+void RunningServer::stop_and_join() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] { server_->stop(); });
+  thread_.join();
+}
+
+std::string gunzip(const std::string& compressed) {
+  z_stream stream{};
+  REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  std::string out;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    char chunk[64 * 1024];
+    stream.next_out = reinterpret_cast<Bytef*>(chunk);
+    stream.avail_out = sizeof chunk;
+    rc = inflate(&stream, Z_NO_FLUSH);
+    out.append(chunk, sizeof chunk - stream.avail_out);
+  }
+  inflateEnd(&stream);
+  REQUIRE(rc == Z_STREAM_END);
+  return out;
+}
+
+}  // namespace wgevents::test
