@@ -73,15 +73,16 @@ Outcome model(std::string_view s) {
     out.framing = Framing::non_transparent;
     while (p < s.size()) {
       std::size_t lf = s.find('\n', p);
-      // The limit applies to the bytes before the LF, a CR included.
+      // The limit applies to the message: a CR before the LF is framing, so a line of kMax bytes
+      // and its CR may wait for the LF.
       if (lf == std::string_view::npos) {
         out.pending = s.size() - p;
-        if (out.pending > kMax) out.last = Result::bad;
+        if (out.pending > kMax && !(out.pending == kMax + 1 && s.back() == '\r')) out.last = Result::bad;
         return out;
       }
       std::size_t length = lf - p;
-      if (length > kMax) return out.last = Result::bad, out.pending = s.size() - p, out;
       if (length > 0 && s[lf - 1] == '\r') --length;
+      if (length > kMax) return out.last = Result::bad, out.pending = s.size() - p, out;
       if (length > 0) out.frames.emplace_back(s.substr(p, length));
       p = lf + 1;
     }

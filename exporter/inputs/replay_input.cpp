@@ -143,7 +143,9 @@ void ReplayInput::consume(std::size_t bytes) {
     begin_ = scan = newline + 1;
   }
   std::size_t pending = end_ - begin_;
-  if (skipping_ || pending > kMaxLineBytes) {
+  // A line of the largest size may be followed by the CR of its CR LF, waiting for the LF.
+  const bool largest_and_cr = pending == kMaxLineBytes + 1 && data[end_ - 1] == '\r';
+  if (skipping_ || (pending > kMaxLineBytes && !largest_and_cr)) {
     // An over-long line: count its bytes, keep none of them.
     skipping_ = true;
     skipped_ += pending;
@@ -170,12 +172,12 @@ void ReplayInput::finish() {
 void ReplayInput::deliver_line(std::size_t begin, std::size_t end) {
   ++lines_;
   std::size_t length = end - begin;
+  const char* line = buffer_.get() + begin;
+  if (length > 0 && line[length - 1] == '\r') --length;  // line ending, not held to the limit
   if (length > kMaxLineBytes) {
-    sink_.on_malformed_frame(Transport::file, length, {});
+    sink_.on_malformed_frame(Transport::file, end - begin, {});
     return;
   }
-  const char* line = buffer_.get() + begin;
-  if (length > 0 && line[length - 1] == '\r') --length;
   sink_.on_message(Transport::file, std::string_view(line, length), {});
 }
 

@@ -36,8 +36,8 @@ namespace wgevents {
 
 class ReplayInput {
  public:
-  // The longest line passed as a message: the same limit as a TCP frame
-  // (SyslogFrameDecoder::kMaxFrameBytes).
+  // The longest line passed as a message, without its LF or a CR before it: the same limit as
+  // a TCP frame (SyslogFrameDecoder::kMaxFrameBytes).
   static constexpr std::size_t kMaxLineBytes = 65535;
   // Bytes read per read(2). Large, so a big file costs few system calls; lines are split with
   // memchr in place and copied only when one straddles two reads.

@@ -5,6 +5,9 @@
 
 namespace wgevents {
 
+// An incomplete line may be a frame of the largest size and the CR of its CR LF.
+static_assert(SyslogFrameDecoder::kMaxCountBytes >= 1);
+
 SyslogFrameDecoder::SyslogFrameDecoder() : buffer_(new char[kBufferBytes]) {}
 
 std::span<char> SyslogFrameDecoder::prepare() {
@@ -71,14 +74,17 @@ SyslogFrameDecoder::Result SyslogFrameDecoder::next_line(std::string_view& frame
   if (scanned_ < begin_) scanned_ = begin_;
   const void* lf = std::memchr(data + scanned_, '\n', end_ - scanned_);
   if (lf == nullptr) {
-    if (end_ - begin_ > kMaxFrameBytes) return fail();
+    std::size_t pending = end_ - begin_;
+    // A frame of the largest size may be followed by the CR of its CR LF, waiting for the LF.
+    bool largest_and_cr = pending == kMaxFrameBytes + 1 && data[end_ - 1] == '\r';
+    if (pending > kMaxFrameBytes && !largest_and_cr) return fail();
     scanned_ = end_;
     return Result::indeterminate;
   }
   std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(lf) - data);
   std::size_t length = newline - begin_;
+  if (length > 0 && data[newline - 1] == '\r') --length;  // framing, so not held to the limit
   if (length > kMaxFrameBytes) return fail();
-  if (length > 0 && data[newline - 1] == '\r') --length;
   frame = std::string_view(data + begin_, length);
   begin_ = scanned_ = newline + 1;
   return Result::good;

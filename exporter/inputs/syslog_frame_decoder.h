@@ -49,9 +49,9 @@ class SyslogFrameDecoder {
 
   enum class Framing : std::uint8_t { undetected, octet_counting, non_transparent };
 
-  // The largest frame (message bytes, without the count or the LF) accepted.
+  // The largest frame accepted: message bytes, without the count, the LF or a CR before it.
   static constexpr std::size_t kMaxFrameBytes = 65535;
-  // Room for "65535 " in front of an octet-counted frame.
+  // Room for "65535 " in front of an octet-counted frame (and for the CR after a line).
   static constexpr std::size_t kMaxCountBytes = 6;
   // The least prepare() offers once the buffered frames have been taken; one read's worth.
   static constexpr std::size_t kReadChunkBytes = 16 * 1024;

@@ -77,7 +77,10 @@ TEST_CASE("ReplayInput replays a file line by line, skipping a line over 64 KiB"
 
 TEST_CASE("ReplayInput splits lines straddling its read buffer and at the length limit") {
   // Several read buffers' worth of lines of many lengths, including the longest passed on,
-  // the shortest refused, and ones longer than the whole read buffer.
+  // the shortest refused, and ones longer than the whole read buffer; ended by LF or CR LF
+  // (the CR is not part of the line, so not held to the limit).
+  const std::string ending = GENERATE(as<std::string>{}, "\n", "\r\n");
+  INFO("line ending " << (ending == "\n" ? "LF" : "CR LF"));
   std::string contents;
   std::vector<std::string> messages;
   std::vector<std::size_t> malformed;
@@ -101,9 +104,9 @@ TEST_CASE("ReplayInput splits lines straddling its read buffer and at the length
       std::string line = std::to_string(serial++) + ":";
       line.resize(std::max(length, line.size()), 'a');
       line.resize(length);
-      contents += line + "\n";
+      contents += line + ending;
       if (length > limit) {
-        malformed.push_back(length);
+        malformed.push_back(length + ending.size() - 1);  // the bytes before the LF
       } else {
         messages.push_back(line);
       }
@@ -121,6 +124,36 @@ TEST_CASE("ReplayInput splits lines straddling its read buffer and at the length
   std::vector<std::size_t> malformed_bytes;
   for (const auto& m : sink.malformed) malformed_bytes.push_back(m.bytes);
   CHECK(malformed_bytes == malformed);
+}
+
+TEST_CASE("ReplayInput keeps a line of the largest size whose CR ends one read and LF starts the next") {
+  const std::size_t limit = ReplayInput::kMaxLineBytes;
+  // Filler lines up to where the longest line and its CR exactly fill the first read.
+  std::string contents;
+  std::vector<std::string> messages;
+  const std::size_t first_read = ReplayInput::kReadBufferBytes;
+  while (contents.size() + 1000 + limit + 1 < first_read) {
+    messages.push_back(std::string(998, 'f'));
+    contents += messages.back() + "\r\n";
+  }
+  const std::size_t filler = first_read - contents.size() - (limit + 1);
+  REQUIRE(filler >= 2);
+  messages.push_back(std::string(filler - 1, 'g'));
+  contents += messages.back() + "\n";
+  messages.push_back(std::string(limit, 'x'));
+  contents += messages.back() + "\r";
+  REQUIRE(contents.size() == first_read);
+  contents += "\n";
+  contents += std::string(limit + 1, 'y') + "\r\n";  // one byte over the limit, CR aside: malformed
+  TempFile file(contents);
+
+  RecordingSink sink;
+  ReplayInput replay(file.path(), sink);
+  REQUIRE_FALSE(replay.open());
+  CHECK(replay.replay_all() == messages.size() + 1);
+  CHECK(sink.message_bytes() == messages);
+  REQUIRE(sink.malformed.size() == 1);
+  CHECK(sink.malformed[0].bytes == limit + 2);
 }
 
 TEST_CASE("ReplayInput counts an over-long last line without LF as malformed") {

@@ -168,7 +168,28 @@ std::vector<Case> cases() {
        {max_line_before_cr},
        Result::indeterminate,
        Framing::non_transparent},
+      {"largest line with its own CR LF accepted: the CR is framing, not message",
+       max_line + "\r\n",
+       {max_line},
+       Result::indeterminate,
+       Framing::non_transparent},
+      {"largest line ending in CR, then CR LF",
+       max_line_before_cr + "\r\r\n",
+       {max_line_before_cr + "\r"},
+       Result::indeterminate,
+       Framing::non_transparent},
+      {"largest line and its CR wait for the LF",
+       max_line + "\r",
+       {},
+       Result::indeterminate,
+       Framing::non_transparent},
       {"65536-byte line rejected", over_line + "\n", {}, Result::bad, Framing::non_transparent},
+      {"65536-byte line with CR LF rejected", over_line + "\r\n", {}, Result::bad, Framing::non_transparent},
+      {"largest line and a CR not followed by LF rejected",
+       max_line + "\rx",
+       {},
+       Result::bad,
+       Framing::non_transparent},
       {"no LF within 64 KiB rejected without waiting for more",
        over_line,
        {},
@@ -244,6 +265,39 @@ TEST_CASE("SyslogFrameDecoder keeps taking frames across many buffer refills") {
     INFO("reads of " << size);
     CHECK(decode(octets, {size}).frames == expected);
     CHECK(decode(lines, {size}).frames == expected);
+  }
+}
+
+TEST_CASE("SyslogFrameDecoder takes a frame of exactly the limit, and no more, wherever reads split it") {
+  constexpr std::size_t kMax = SyslogFrameDecoder::kMaxFrameBytes;
+  const std::string max_line = "<1>" + std::string(kMax - 3, 'a');
+  const std::string over_line = max_line + "b";
+  REQUIRE(max_line.size() == 65535);
+  struct Boundary {
+    const char* name;
+    std::string input;
+    bool good;  // the one frame is taken; else the stream is bad
+    std::string frame;
+  };
+  for (const Boundary& b : {
+           Boundary{"max, LF", max_line + "\n", true, max_line},
+           Boundary{"max, CR LF", max_line + "\r\n", true, max_line},
+           Boundary{"max + 1, LF", over_line + "\n", false, ""},
+           Boundary{"max + 1, CR LF", over_line + "\r\n", false, ""},
+           Boundary{"octet-counted max", octet_frame(max_line), true, max_line},
+           Boundary{"octet-counted max + 1", octet_frame(over_line), false, ""},
+       }) {
+    INFO(b.name);
+    // Split around the count, and at every byte around the end of the message and its trailer.
+    std::vector<std::size_t> splits = {1, 2, 5, 6, 7};
+    for (std::size_t split = kMax - 3; split < b.input.size(); ++split) splits.push_back(split);
+    for (std::size_t split : splits) {
+      INFO("split after byte " << split);
+      Decoded two = decode(b.input, {split, b.input.size()});
+      CHECK(two.last == (b.good ? Result::indeterminate : Result::bad));
+      CHECK(two.frames == (b.good ? std::vector<std::string>{b.frame} : std::vector<std::string>{}));
+      if (b.good) CHECK(two.pending == 0);
+    }
   }
 }
 
