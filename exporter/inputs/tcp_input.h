@@ -69,8 +69,6 @@ class TcpInput {
  private:
   class Connection;
 
-  void forget(Connection* connection);
-
   MessageSink& sink_;
   std::chrono::steady_clock::duration idle_timeout_;
   ConnectionListener<Connection> listener_;

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "syslog_frame_decoder.h"
+#include "stream_connection.h"
 
 namespace wgevents {
 
@@ -109,123 +109,41 @@ bool has_pem_block(const std::string& text, std::string_view label) {
 
 }  // namespace
 
-// One sender: a TLS handshake, then reads into its decoder, hands each frame to the sink, closes
-// on bad framing, end of stream or idleness.
-class TlsInput::Connection : public std::enable_shared_from_this<Connection> {
+// One sender: a TLS handshake within handshake_timeout, then StreamConnection's reading.
+class TlsInput::Connection : public StreamConnection<Connection, ssl::stream<tcp::socket>> {
  public:
   Connection(TlsInput& owner, tcp::socket socket, const MessageSource& source)
-      : owner_(owner),
-        stream_(std::move(socket), *owner.context_),
-        timer_(stream_.get_executor()),
-        source_(source),
-        last_activity_(Clock::now()) {}
+      : StreamConnection(owner.listener_, owner.sink_, source, owner.idle_timeout_, std::move(socket),
+                         *owner.context_),
+        handshake_timeout_(owner.handshake_timeout_) {}
 
   void start() {
-    timer_.expires_after(owner_.handshake_timeout_);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec == asio::error::operation_aborted || self->closed_ || self->handshake_done_) return;
+    timer().expires_after(handshake_timeout_);
+    timer().async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted || self->closed() || self->handshake_done_) return;
       self->refuse();  // the handshake took too long
     });
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = shared_from_this()](boost::system::error_code ec) {
-                              if (ec == asio::error::operation_aborted || self->closed_) return;
-                              if (ec) {
-                                self->refuse();  // not TLS, no or an untrusted certificate
-                                return;
-                              }
-                              self->handshake_done_ = true;
-                              self->last_activity_ = Clock::now();
-                              // Replaces the handshake deadline (its wait ends aborted).
-                              self->await_idle_deadline(self->last_activity_ + self->owner_.idle_timeout_);
-                              self->read();
-                            });
-  }
-
-  // Idempotent. The pending operations complete with operation_aborted. No close_notify is
-  // sent: the exporter never writes application data, and a sender that wants to go on
-  // reconnects either way.
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    boost::system::error_code ignored;
-    stream_.lowest_layer().close(ignored);
-    timer_.cancel();
-    owner_.forget(this);
+    stream().async_handshake(ssl::stream_base::server,
+                             [self = shared_from_this()](boost::system::error_code ec) {
+                               if (ec == asio::error::operation_aborted || self->closed()) return;
+                               if (ec) {
+                                 self->refuse();  // not TLS, no or an untrusted certificate
+                                 return;
+                               }
+                               self->handshake_done_ = true;
+                               // Replaces the handshake deadline (its wait ends aborted).
+                               self->start_reading();
+                             });
   }
 
  private:
   void refuse() {
-    owner_.sink_.on_connection_refused(Transport::tcp);
+    sink().on_connection_refused(Transport::tcp);
     close();
   }
 
-  void read() {
-    std::span<char> space = decoder_.prepare();
-    stream_.async_read_some(
-        asio::buffer(space.data(), space.size()),
-        [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-          if (ec == asio::error::operation_aborted || self->closed_) return;
-          self->on_read(ec, bytes);
-        });
-  }
-
-  void on_read(boost::system::error_code ec, std::size_t bytes) {
-    if (bytes > 0) {
-      last_activity_ = Clock::now();
-      decoder_.commit(bytes);
-      std::string_view frame;
-      SyslogFrameDecoder::Result result;
-      while ((result = decoder_.next(frame)) == SyslogFrameDecoder::Result::good) {
-        owner_.sink_.on_message(Transport::tcp, frame, source_);
-        if (closed_) return;  // the sink stopped the input
-      }
-      if (result == SyslogFrameDecoder::Result::bad) {
-        owner_.sink_.on_malformed_frame(Transport::tcp, decoder_.pending_bytes(), source_);
-        close();
-        return;
-      }
-    }
-    if (ec) {
-      // End of stream with close_notify (eof), without it (stream_truncated: rsyslog closes
-      // that way), a reset, or a TLS error such as a record that fails its integrity check.
-      close_losing_partial_frame();
-      return;
-    }
-    read();
-  }
-
-  // Closes a connection that will send no more: what is left is a frame it never finished.
-  void close_losing_partial_frame() {
-    if (decoder_.pending_bytes() > 0) {
-      owner_.sink_.on_malformed_frame(Transport::tcp, decoder_.pending_bytes(), source_);
-    }
-    close();
-  }
-
-  // As on plain TCP: reads do not touch the timer; it wakes at the deadline computed from the
-  // last activity it knew of and sleeps on if there was activity since.
-  void await_idle_deadline(Clock::time_point deadline) {
-    timer_.expires_at(deadline);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec == asio::error::operation_aborted || self->closed_) return;
-      Clock::time_point next = self->last_activity_ + self->owner_.idle_timeout_;
-      if (Clock::now() >= next) {
-        self->close_losing_partial_frame();
-      } else {
-        self->await_idle_deadline(next);
-      }
-    });
-  }
-
-  TlsInput& owner_;
-  ssl::stream<tcp::socket> stream_;
-  // The handshake deadline, then the idle deadline.
-  asio::steady_timer timer_;
-  SyslogFrameDecoder decoder_;
-  MessageSource source_;             // the sender, as accepted
-  Clock::time_point last_activity_;  // when bytes last arrived
+  Clock::duration handshake_timeout_;
   bool handshake_done_ = false;
-  bool closed_ = false;
 };
 
 TlsInput::TlsInput(asio::io_context& io, const tcp::endpoint& endpoint, MessageSink& sink,
@@ -345,7 +263,5 @@ void TlsInput::stop() { listener_.stop(); }
 tcp::endpoint TlsInput::local_endpoint() const { return listener_.local_endpoint(); }
 
 std::size_t TlsInput::connection_count() const { return listener_.connection_count(); }
-
-void TlsInput::forget(Connection* connection) { listener_.forget(connection); }
 
 }  // namespace wgevents

@@ -127,8 +127,6 @@ class TlsInput {
  private:
   class Connection;
 
-  void forget(Connection* connection);
-
   MessageSink& sink_;
   TlsInputSettings settings_;
   std::chrono::steady_clock::duration idle_timeout_;

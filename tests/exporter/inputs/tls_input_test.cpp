@@ -2,29 +2,24 @@
 
 #include <algorithm>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "recording_sink.h"
+#include "stream_test_support.h"
 
-namespace wgevents {
+namespace wgevents::test {
 namespace {
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace fs = std::filesystem;
 using asio::ip::tcp;
-using test::RecordingSink;
-using test::run_until;
-
-const asio::ip::address kLoopback = asio::ip::make_address("127.0.0.1");
 
 // The certificates of make_tls_certificates.sh, made once per test process in a scratch
 // directory that is removed when the process ends.
@@ -67,52 +62,12 @@ struct ClientIdentity {
   std::string name;  // "" for no certificate, else "client" or "rogue-client"
 };
 
-// A TLS sender driven by the same io_context as the input: it connects, shakes hands (trusting
-// the test CA for the server's certificate), writes its stream in pieces, and notices when the
-// input closes the connection.
-class TlsSender {
- public:
-  // How the sender ends: it reads until the input closes the connection (as the tests watch
-  // for), or it never reads and closes as soon as its last write is done (as a sender that
-  // only sends may).
-  enum class Ending { watch_for_close, close_after_writing };
-
-  TlsSender(asio::io_context& io, const tcp::endpoint& to, const ClientIdentity& identity,
-            int max_version = 0, Ending ending = Ending::watch_for_close)
-      : context_(ssl::context::tls_client), stream_(io, make_context(identity, max_version)), ending_(ending) {
-    stream_.lowest_layer().connect(to);  // completes from the listen backlog
-    port_ = stream_.lowest_layer().local_endpoint().port();
-    SSL_set_tlsext_host_name(stream_.native_handle(), "localhost");
-    stream_.set_verify_callback(ssl::host_name_verification("localhost"));
-    stream_.async_handshake(ssl::stream_base::client, [this](boost::system::error_code ec) {
-      handshake_done_ = true;
-      handshake_error_ = ec;
-      if (ec) {
-        closed_ = true;
-        return;
-      }
-      if (ending_ == Ending::watch_for_close) watch_for_close();
-      write_next();
-    });
-  }
-
-  void send(const std::string& bytes, std::size_t piece = 1 << 20) {
-    for (std::size_t i = 0; i < bytes.size(); i += piece) pieces_.push_back(bytes.substr(i, piece));
-    if (handshake_done_ && !writing_) write_next();
-  }
-
-  bool handshake_done() const { return handshake_done_; }
-  boost::system::error_code handshake_error() const { return handshake_error_; }
-  bool closed_by_peer() const { return closed_; }
-  bool done_writing() const { return handshake_done_ && pieces_.empty() && !writing_; }
-  std::uint16_t port() const { return port_; }
-  void close() {
-    boost::system::error_code ignored;
-    stream_.lowest_layer().close(ignored);
-  }
-
- private:
-  ssl::context& make_context(const ClientIdentity& identity, int max_version) {
+// The client side of a TlsSender: it trusts the test CA for the server's certificate and
+// presents the certificate of its identity, if any. A base of TlsSender, so that it is made
+// before the stream that uses it.
+class ClientContext {
+ protected:
+  ClientContext(const ClientIdentity& identity, int max_version) : context_(ssl::context::tls_client) {
     context_.load_verify_file(certs().path("ca.pem"));
     context_.set_verify_mode(ssl::verify_peer);
     if (!identity.name.empty()) {
@@ -120,114 +75,55 @@ class TlsSender {
       context_.use_private_key_file(certs().path(identity.name + ".key"), ssl::context::pem);
     }
     if (max_version != 0) SSL_CTX_set_max_proto_version(context_.native_handle(), max_version);
-    return context_;
-  }
-
-  void write_next() {
-    if (pieces_.empty() || closed_ || !handshake_done_) return;
-    writing_ = true;
-    asio::async_write(stream_, asio::buffer(pieces_.front()),
-                      [this](boost::system::error_code ec, std::size_t) {
-                        writing_ = false;
-                        if (ec) {
-                          pieces_.clear();  // the input closed on us
-                          return;
-                        }
-                        pieces_.erase(pieces_.begin());
-                        if (pieces_.empty() && ending_ == Ending::close_after_writing) {
-                          close();
-                          closed_ = true;
-                          return;
-                        }
-                        write_next();
-                      });
-  }
-
-  void watch_for_close() {
-    stream_.async_read_some(asio::buffer(scratch_), [this](boost::system::error_code ec, std::size_t) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec) {
-        closed_ = true;  // end of stream, a reset, or the alert of a refused handshake
-        return;
-      }
-      watch_for_close();
-    });
   }
 
   ssl::context context_;
-  ssl::stream<tcp::socket> stream_;
-  Ending ending_;
-  std::uint16_t port_ = 0;
-  std::vector<std::string> pieces_;
-  bool handshake_done_ = false;
-  boost::system::error_code handshake_error_;
-  bool writing_ = false;
-  bool closed_ = false;
-  char scratch_[64];
 };
 
-// A client that does not speak TLS: plain TCP syslog, or nothing at all.
-class PlainSender {
+// A TLS sender: it connects, shakes hands (checking the server's name), then writes its stream in
+// pieces and notices when the input closes the connection, as StreamSender does.
+class TlsSender : private ClientContext, public StreamSender<ssl::stream<tcp::socket>> {
  public:
-  PlainSender(asio::io_context& io, const tcp::endpoint& to) : socket_(io) {
-    socket_.connect(to);
-    watch_for_close();
+  TlsSender(asio::io_context& io, const tcp::endpoint& to, const ClientIdentity& identity,
+            int max_version = 0, Ending ending = Ending::watch_for_close)
+      : ClientContext(identity, max_version), StreamSender(ending, io, context_) {
+    connect(to);
+    SSL_set_tlsext_host_name(stream_.native_handle(), "localhost");
+    stream_.set_verify_callback(ssl::host_name_verification("localhost"));
+    stream_.async_handshake(ssl::stream_base::client, [this](boost::system::error_code ec) { begin(ec); });
   }
-  void send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-  bool closed_by_peer() const { return closed_; }
 
- private:
-  void watch_for_close() {
-    socket_.async_read_some(asio::buffer(scratch_), [this](boost::system::error_code ec, std::size_t) {
-      if (ec == asio::error::operation_aborted) return;
-      if (ec) {
-        closed_ = true;
-        return;
-      }
-      watch_for_close();  // the server's alert, then the close
-    });
-  }
-  tcp::socket socket_;
-  bool closed_ = false;
-  char scratch_[256];
+  bool handshake_done() const { return begun(); }
 };
-
-std::string octet_frame(const std::string& message) {
-  return std::to_string(message.size()) + " " + message;
-}
 
 std::uint64_t refused(const RecordingSink& sink) {
   return sink.refused[static_cast<std::size_t>(Transport::tcp)];
 }
 
-// An input with loaded credentials, listening on a free loopback port.
-std::unique_ptr<TlsInput> started_input(asio::io_context& io, RecordingSink& sink, bool require_client_certificate,
-                                        std::size_t max_connections = 16,
-                                        std::chrono::steady_clock::duration handshake_timeout =
-                                            TlsInput::kDefaultHandshakeTimeout) {
-  auto input = std::make_unique<TlsInput>(io, tcp::endpoint(kLoopback, 0), sink,
-                                          server_settings(require_client_certificate), max_connections,
-                                          TlsInput::kDefaultIdleTimeout, handshake_timeout);
-  auto error = input->load_credentials();
-  INFO((error ? error->message : std::string()));
-  REQUIRE_FALSE(error);
-  REQUIRE_FALSE(input->start());
-  REQUIRE(input->local_endpoint().port() != 0);
-  return input;
-}
+// A TlsInput with loaded credentials listening on a free port.
+struct TlsListening : Listening<TlsInput> {
+  explicit TlsListening(
+      bool require_client_certificate, std::size_t max_connections = 16,
+      std::chrono::steady_clock::duration handshake_timeout = TlsInput::kDefaultHandshakeTimeout)
+      : Listening(kLoopback, server_settings(require_client_certificate), max_connections,
+                  TlsInput::kDefaultIdleTimeout, handshake_timeout) {
+    auto error = input.load_credentials();
+    INFO((error ? error->message : std::string()));
+    REQUIRE_FALSE(error);
+    listen();
+  }
+};
 
 TEST_CASE("TlsInput takes frames exactly from senders with client certificates, in both framings") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto input = started_input(io, sink, true);
-  CHECK(input->requires_client_certificate());
+  TlsListening t(true);
+  CHECK(t.input.requires_client_certificate());
 
   const int kSenders = 6;
   const int kMessages = 300;
   std::vector<std::unique_ptr<TlsSender>> senders;
-  std::map<std::uint16_t, std::vector<std::string>> expected;  // by sender port
+  MessagesByPort expected;
   for (int s = 0; s < kSenders; ++s) {
-    senders.push_back(std::make_unique<TlsSender>(io, input->local_endpoint(), ClientIdentity{"client"}));
+    senders.push_back(std::make_unique<TlsSender>(t.io, t.input.local_endpoint(), ClientIdentity{"client"}));
     const bool octet_counting = s % 2 == 0;
     std::string stream;
     auto& messages = expected[senders.back()->port()];
@@ -244,19 +140,13 @@ TEST_CASE("TlsInput takes frames exactly from senders with client certificates, 
   }
 
   const std::size_t total = kSenders * (kMessages + 1);
-  REQUIRE(run_until(io, [&] { return sink.messages.size() == total; }));
-  CHECK(input->connection_count() == kSenders);
+  REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == total; }));
+  CHECK(t.input.connection_count() == kSenders);
 
-  std::map<std::uint16_t, std::vector<std::string>> received;
-  for (const auto& m : sink.messages) {
-    CHECK(m.transport == Transport::tcp);
-    CHECK(m.source.address == test::ipv4(127, 0, 0, 1));
-    received[m.source.port].push_back(m.bytes);
-  }
-  CHECK(received == expected);
-  CHECK(sink.malformed.empty());
-  CHECK(refused(sink) == 0);
-  input->stop();
+  CHECK(loopback_messages_by_port(t.sink) == expected);
+  CHECK(t.sink.malformed.empty());
+  CHECK(refused(t.sink) == 0);
+  t.input.stop();
 }
 
 TEST_CASE("TlsInput with a client CA refuses senders without a trusted certificate, and counts them") {
@@ -266,45 +156,41 @@ TEST_CASE("TlsInput with a client CA refuses senders without a trusted certifica
   };
   for (const Case& c : {Case{"no certificate", {""}}, Case{"signed by another CA", {"rogue-client"}}}) {
     INFO(c.name);
-    asio::io_context io;
-    RecordingSink sink;
-    auto input = started_input(io, sink, true);
-    TlsSender sender(io, input->local_endpoint(), c.identity);
+    TlsListening t(true);
+    TlsSender sender(t.io, t.input.local_endpoint(), c.identity);
     // With TLS 1.3 the client finishes its side before the server has checked its certificate,
     // so the client may well send this before it learns of the refusal; it must not arrive.
     sender.send(octet_frame("<4>kernel: wireguard: wg0: Peer 1 created"));
-    REQUIRE(run_until(io, [&] { return refused(sink) == 1 && sender.closed_by_peer(); }));
-    REQUIRE(run_until(io, [&] { return input->connection_count() == 0; }));
-    CHECK(sink.messages.empty());
-    CHECK(sink.malformed.empty());
+    REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && sender.closed_by_peer(); }));
+    REQUIRE(run_until(t.io, [&] { return t.input.connection_count() == 0; }));
+    CHECK(t.sink.messages.empty());
+    CHECK(t.sink.malformed.empty());
 
     // A sender with the right certificate is served by the same input afterwards.
-    TlsSender good(io, input->local_endpoint(), ClientIdentity{"client"});
+    TlsSender good(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
     good.send(octet_frame("<4>kernel: trusted"));
-    REQUIRE(run_until(io, [&] { return sink.messages.size() == 1; }));
-    CHECK(sink.messages[0].bytes == "<4>kernel: trusted");
-    CHECK(refused(sink) == 1);
-    input->stop();
+    REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == 1; }));
+    CHECK(t.sink.messages[0].bytes == "<4>kernel: trusted");
+    CHECK(refused(t.sink) == 1);
+    t.input.stop();
   }
 }
 
 TEST_CASE("TlsInput without a client CA takes any TLS sender") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto input = started_input(io, sink, false);
-  CHECK_FALSE(input->requires_client_certificate());
-  TlsSender anonymous(io, input->local_endpoint(), ClientIdentity{""});
-  TlsSender rogue(io, input->local_endpoint(), ClientIdentity{"rogue-client"});
-  TlsSender trusted(io, input->local_endpoint(), ClientIdentity{"client"});
+  TlsListening t(false);
+  CHECK_FALSE(t.input.requires_client_certificate());
+  TlsSender anonymous(t.io, t.input.local_endpoint(), ClientIdentity{""});
+  TlsSender rogue(t.io, t.input.local_endpoint(), ClientIdentity{"rogue-client"});
+  TlsSender trusted(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
   anonymous.send(octet_frame("<4>anonymous"));
   rogue.send("<4>rogue\n");
   trusted.send(octet_frame("<4>trusted"));
-  REQUIRE(run_until(io, [&] { return sink.messages.size() == 3; }));
-  std::vector<std::string> got = sink.message_bytes();
+  REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == 3; }));
+  std::vector<std::string> got = t.sink.message_bytes();
   std::sort(got.begin(), got.end());
   CHECK(got == std::vector<std::string>{"<4>anonymous", "<4>rogue", "<4>trusted"});
-  CHECK(refused(sink) == 0);
-  input->stop();
+  CHECK(refused(t.sink) == 0);
+  t.input.stop();
 }
 
 TEST_CASE("TlsInput loses nothing from a sender that closes without reading, as rsyslog may") {
@@ -313,74 +199,64 @@ TEST_CASE("TlsInput loses nothing from a sender that closes without reading, as 
   // (no TLS 1.3 session tickets), so the close is a FIN and every frame before it arrives.
   for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
     INFO("max version " << std::hex << version);
-    asio::io_context io;
-    RecordingSink sink;
-    auto input = started_input(io, sink, true);
+    TlsListening t(true);
     std::string stream;
     std::vector<std::string> expected;
     for (int m = 0; m < 500; ++m) {
       expected.push_back("<4>gw1 kernel: wireguard: wg0: line " + std::to_string(m));
       stream += octet_frame(expected.back());
     }
-    TlsSender sender(io, input->local_endpoint(), ClientIdentity{"client"}, version,
+    TlsSender sender(t.io, t.input.local_endpoint(), ClientIdentity{"client"}, version,
                      TlsSender::Ending::close_after_writing);
     sender.send(stream, 4096);
-    REQUIRE(run_until(io, [&] { return sender.closed_by_peer() && input->connection_count() == 0; }));
-    CHECK(sink.message_bytes() == expected);
-    CHECK(sink.malformed.empty());
-    input->stop();
+    REQUIRE(run_until(t.io, [&] { return sender.closed_by_peer() && t.input.connection_count() == 0; }));
+    CHECK(t.sink.message_bytes() == expected);
+    CHECK(t.sink.malformed.empty());
+    t.input.stop();
   }
 }
 
 TEST_CASE("TlsInput takes TLS 1.2 senders") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto input = started_input(io, sink, true);
-  TlsSender sender(io, input->local_endpoint(), ClientIdentity{"client"}, TLS1_2_VERSION);
+  TlsListening t(true);
+  TlsSender sender(t.io, t.input.local_endpoint(), ClientIdentity{"client"}, TLS1_2_VERSION);
   sender.send(octet_frame("<4>over TLS 1.2"));
-  REQUIRE(run_until(io, [&] { return sink.messages.size() == 1; }));
-  CHECK(sink.messages[0].bytes == "<4>over TLS 1.2");
-  input->stop();
+  REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == 1; }));
+  CHECK(t.sink.messages[0].bytes == "<4>over TLS 1.2");
+  t.input.stop();
 }
 
 TEST_CASE("TlsInput refuses plain TCP syslog on its port, and counts it") {
   for (const std::string& stream : {std::string("<13>plain line\n"), octet_frame("<13>plain frame")}) {
     INFO(stream);
-    asio::io_context io;
-    RecordingSink sink;
-    auto input = started_input(io, sink, false);
-    PlainSender plain(io, input->local_endpoint());
+    TlsListening t(false);
+    TcpSender plain(t.io, t.input.local_endpoint());
     plain.send(stream);
-    REQUIRE(run_until(io, [&] { return refused(sink) == 1 && plain.closed_by_peer(); }));
-    CHECK(sink.messages.empty());
-    CHECK(sink.malformed.empty());
-    CHECK(input->connection_count() == 0);
-    input->stop();
+    REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && plain.closed_by_peer(); }));
+    CHECK(t.sink.messages.empty());
+    CHECK(t.sink.malformed.empty());
+    CHECK(t.input.connection_count() == 0);
+    t.input.stop();
   }
 }
 
 TEST_CASE("TlsInput refuses a client that never finishes its handshake") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto input = started_input(io, sink, true, 16, std::chrono::milliseconds(200));
-  PlainSender silent(io, input->local_endpoint());
-  REQUIRE(run_until(io, [&] { return refused(sink) == 1 && silent.closed_by_peer(); }));
-  CHECK(input->connection_count() == 0);
-  input->stop();
+  TlsListening t(true, 16, std::chrono::milliseconds(200));
+  TcpSender silent(t.io, t.input.local_endpoint());
+  REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && silent.closed_by_peer(); }));
+  CHECK(t.input.connection_count() == 0);
+  t.input.stop();
 }
 
 TEST_CASE("TlsInput refuses senders over the connection cap, counting those in their handshake") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto input = started_input(io, sink, true, 1);
-  PlainSender holding(io, input->local_endpoint());  // takes the one slot, in its handshake
-  REQUIRE(run_until(io, [&] { return input->connection_count() == 1; }));
-  TlsSender over(io, input->local_endpoint(), ClientIdentity{"client"});
-  REQUIRE(run_until(io, [&] { return refused(sink) == 1 && over.closed_by_peer(); }));
-  CHECK(input->connection_count() == 1);
+  TlsListening t(true, 1);
+  TcpSender holding(t.io, t.input.local_endpoint());  // takes the one slot, in its handshake
+  REQUIRE(run_until(t.io, [&] { return t.input.connection_count() == 1; }));
+  TlsSender over(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
+  REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && over.closed_by_peer(); }));
+  CHECK(t.input.connection_count() == 1);
   CHECK_FALSE(holding.closed_by_peer());
-  input->stop();
-  REQUIRE(run_until(io, [&] { return holding.closed_by_peer(); }));
+  t.input.stop();
+  REQUIRE(run_until(t.io, [&] { return holding.closed_by_peer(); }));
 }
 
 TEST_CASE("TlsInput closes a connection whose framing is bad, or that ends inside a frame") {
@@ -395,49 +271,38 @@ TEST_CASE("TlsInput closes a connection whose framing is bad, or that ends insid
            Case{"frame cut off", octet_frame("<1>ok") + "12 <1>cut", true, 9},
        }) {
     INFO(c.name);
-    asio::io_context io;
-    RecordingSink sink;
-    auto input = started_input(io, sink, true);
-    TlsSender sender(io, input->local_endpoint(), ClientIdentity{"client"});
+    TlsListening t(true);
+    TlsSender sender(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
     sender.send(c.stream);
     if (c.close_after_writing) {
-      REQUIRE(run_until(io, [&] { return sender.done_writing() && sink.messages.size() == 1; }));
+      REQUIRE(run_until(t.io, [&] { return sender.done_writing() && t.sink.messages.size() == 1; }));
       sender.close();
     }
-    REQUIRE(run_until(io, [&] { return input->connection_count() == 0 && sink.malformed.size() == 1; }));
-    CHECK(sink.malformed[0].transport == Transport::tcp);
-    CHECK(sink.malformed[0].bytes == c.malformed_bytes);
-    CHECK(sink.malformed[0].source.port == sender.port());
-    CHECK(refused(sink) == 0);
-    input->stop();
+    REQUIRE(run_until(t.io, [&] { return t.input.connection_count() == 0 && t.sink.malformed.size() == 1; }));
+    CHECK(t.sink.malformed[0].transport == Transport::tcp);
+    CHECK(t.sink.malformed[0].bytes == c.malformed_bytes);
+    CHECK(t.sink.malformed[0].source.port == sender.port());
+    CHECK(refused(t.sink) == 0);
+    t.input.stop();
   }
 }
 
 TEST_CASE("TlsInput stop() closes the acceptor and every connection") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto input = started_input(io, sink, true);
-  TlsSender a(io, input->local_endpoint(), ClientIdentity{"client"});
-  TlsSender b(io, input->local_endpoint(), ClientIdentity{"client"});
-  REQUIRE(run_until(io, [&] { return a.handshake_done() && b.handshake_done(); }));
-  input->stop();
-  input->stop();
-  CHECK(input->connection_count() == 0);
-  CHECK(input->local_endpoint() == tcp::endpoint());
-  REQUIRE(run_until(io, [&] { return a.closed_by_peer() && b.closed_by_peer(); }));
-  CHECK(sink.malformed.empty());
+  TlsListening t(true);
+  TlsSender a(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
+  TlsSender b(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
+  REQUIRE(run_until(t.io, [&] { return a.handshake_done() && b.handshake_done(); }));
+  check_stop_closes_everything(t, a, b);
 }
 
 TEST_CASE("TlsInput returns listen errors, and refuses to start without credentials") {
-  asio::io_context io;
-  RecordingSink sink;
-  auto first = started_input(io, sink, false);
-  TlsInput same_port(io, first->local_endpoint(), sink, server_settings(false), 4);
+  TlsListening first(false);
+  TlsInput same_port(first.io, first.input.local_endpoint(), first.sink, server_settings(false), 4);
   CHECK(same_port.start() == boost::system::errc::operation_not_permitted);
   REQUIRE_FALSE(same_port.load_credentials());
   CHECK(same_port.start() == asio::error::address_in_use);
   CHECK(same_port.local_endpoint() == tcp::endpoint());
-  first->stop();
+  first.input.stop();
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -523,4 +388,4 @@ TEST_CASE("TlsInput takes a client CA file holding several CAs") {
 }
 
 }  // namespace
-}  // namespace wgevents
+}  // namespace wgevents::test

@@ -8,13 +8,11 @@
 
 #include "recording_sink.h"
 
-namespace wgevents {
+namespace wgevents::test {
 namespace {
 
 namespace asio = boost::asio;
 using asio::ip::udp;
-using test::RecordingSink;
-using test::run_until;
 
 // A sender on the same host, bound so the test knows its port.
 struct Sender {
@@ -221,4 +219,4 @@ TEST_CASE("UdpInput stop() cancels its wait so the io_context runs out of work")
 }
 
 }  // namespace
-}  // namespace wgevents
+}  // namespace wgevents::test
