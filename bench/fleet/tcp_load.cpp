@@ -45,6 +45,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "connect_target.h"
+
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
 
@@ -70,36 +72,6 @@ std::vector<std::string> read_lines(const std::string& path) {
   }
   if (lines.empty()) throw std::runtime_error(path + " has no lines");
   return lines;
-}
-
-int connect_tcp(const std::string& target) {
-  std::size_t colon = target.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) {
-    throw std::invalid_argument("--target must be host:port or [v6]:port");
-  }
-  std::string host = target.substr(0, colon);
-  std::string port = target.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    throw std::runtime_error("--target " + target + ": " + gai_strerror(rc));
-  }
-  int fd = -1;
-  int error = 0;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      error = errno;
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  if (fd < 0) throw std::runtime_error("--target " + target + ": " + std::strerror(error));
-  return fd;
 }
 
 std::string openssl_error(const std::string& what) {
@@ -194,7 +166,7 @@ int main(int argc, char** argv) {
     const auto handshake_start = Clock::now();
     for (std::size_t c = 0; c < connections; ++c) {
       Connection connection;
-      connection.fd = connect_tcp(vm["target"].as<std::string>());
+      connection.fd = wgevents::bench::connect_target(vm["target"].as<std::string>(), SOCK_STREAM);
       if (tls_context != nullptr) {
         connection.tls = SSL_new(tls_context);
         SSL_set_fd(connection.tls, connection.fd);

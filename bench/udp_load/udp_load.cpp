@@ -38,6 +38,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "connect_target.h"
+
 namespace po = boost::program_options;
 using Clock = std::chrono::steady_clock;
 
@@ -68,36 +70,6 @@ LineSet read_lines(const std::string& path) {
   }
   if (set.lines.empty()) throw std::runtime_error(path + " has no lines");
   return set;
-}
-
-// `host:port` or `[v6]:port` to a connected UDP socket.
-int connect_udp(const std::string& target) {
-  std::size_t colon = target.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) {
-    throw std::invalid_argument("--target must be host:port or [v6]:port");
-  }
-  std::string host = target.substr(0, colon);
-  std::string port = target.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    throw std::runtime_error("--target " + target + ": " + gai_strerror(rc));
-  }
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  if (fd < 0) throw std::runtime_error("--target " + target + ": cannot connect");
-  return fd;
 }
 
 struct LoadResult {
@@ -184,7 +156,7 @@ int main(int argc, char** argv) {
     if (rate < 0) throw std::invalid_argument("--rate must not be negative");
 
     const LineSet set = read_lines(vm["file"].as<std::string>());
-    const int fd = connect_udp(vm["target"].as<std::string>());
+    const int fd = wgevents::bench::connect_target(vm["target"].as<std::string>(), SOCK_DGRAM);
     const LoadResult r = send_load(fd, set, vm["count"].as<std::uint64_t>(), batch, rate,
                                      vm.count("newline") != 0);
     close(fd);
