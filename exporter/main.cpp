@@ -201,10 +201,8 @@ int serve(const Config& config, const Log& log) {
   };
   routes.ready = [] { return true; };  // every input listens before the server starts
   routes.landing_page = [&] {
-    const HostsSending hosts{pipeline.hosts_sending(),
-                             config.syslog_host_label ? std::span<const std::string>(state.hosts())
-                                                      : std::span<const std::string>()};
-    return landing_page_html(config.web_telemetry_path, WGEVENTS_VERSION, hosts);
+    return landing_page_html(config.web_telemetry_path, WGEVENTS_VERSION,
+                             HostsSending{pipeline.hosts_sending(), pipeline.host_names()});
   };
   std::unique_ptr<HttpServer> http;
   const auto& web = config.web_listen_address;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ class Pipeline : public MessageSink {
   // How many hosts' lines are counted (the wireguard_events_exporter_hosts gauge): in fleet mode
   // every host seen so far (WireguardState::hosts() names them); otherwise this one machine.
   std::size_t hosts_sending() const { return host_label_ ? state_.hosts().size() : 1; }
+  // Their names in fleet mode; none otherwise (the one host is this machine, and unnamed).
+  std::span<const std::string> host_names() const {
+    return host_label_ ? std::span<const std::string>(state_.hosts()) : std::span<const std::string>();
+  }
 
  private:
   bool allowed(const MessageSource& source) const;

@@ -43,6 +43,7 @@ TEST_CASE("one host is sending outside fleet mode, whatever the lines name") {
   CHECK(f.pipeline.hosts_sending() == 1);
   CHECK(hosts_gauge(f.self) == "1");
   CHECK(f.state.hosts().size() == 1);
+  CHECK(f.pipeline.host_names().empty());
 }
 
 TEST_CASE("fleet mode counts hosts from none up to the hosts cap") {
@@ -60,7 +61,9 @@ TEST_CASE("fleet mode counts hosts from none up to the hosts cap") {
 
   f.send("wireguard: wg0: Peer 9 created");  // no HOSTNAME: the sender's address
   CHECK(f.pipeline.hosts_sending() == 2);
-  CHECK(f.state.hosts().back() == "192.0.2.9");
+  CHECK(f.pipeline.host_names().size() == 2);
+  CHECK(f.pipeline.host_names()[0] == "gw1");
+  CHECK(f.pipeline.host_names()[1] == "192.0.2.9");
   CHECK(hosts_gauge(f.self) == "2");
 
   f.send("<4>Nov 24 10:00:00 gw3 kernel: wireguard: wg0: Peer 9 created");  // over the hosts cap
