@@ -62,21 +62,6 @@ start_exporter() {
   EXPORTER_UDP=$(sed -n 's/.*msg="listening for syslog" transport=udp address=\([^ ]*\).*/\1/p' "$log" | head -1)
 }
 
-# A TCP or UDP port on 127.0.0.1 that nothing listens on now (for mtail, which takes a port
-# number and cannot report one it chose).
-free_port() {
-  local port
-  for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 40000))
-    if [[ -z $(ss -Htuln "sport = :$port" 2>/dev/null) ]]; then
-      echo "$port"
-      return
-    fi
-  done
-  echo "no free port found" >&2
-  exit 1
-}
-
 # Peak and current resident memory of a running process, in KiB.
 vm_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 vm_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

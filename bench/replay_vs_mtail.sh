@@ -13,12 +13,12 @@ source "$(dirname "$0")/common.sh"
 
 LINES=${1:-1000000}
 RUNS=${2:-3}
-need "$EXPORTER" "$CORPUS_TOOL" mtail hyperfine jq /usr/bin/time
+need "$EXPORTER" "$CORPUS_TOOL" mtail hyperfine jq /usr/bin/time python3
 MTAIL_PROGS=$REPO/bench/mtail
 TO_EXPECTED=$REPO/bench/mtail/to_expected.awk
 CORPUS=$WORK/corpus.log
 EXPECTED=$WORK/corpus.expected
-MTAIL_PORT=$(free_port)  # one_shot serves nothing, but keep it off the shared default 3903
+MTAIL_PORT=$(free_loopback_ports tcp)  # one_shot serves nothing, but keep it off the shared default 3903
 
 EXPORTER_CMD=("$EXPORTER" --replay "$CORPUS" --once)
 MTAIL_CMD=(mtail --one_shot --one_shot_format prometheus --emit_prog_label=false --logtostderr

@@ -18,7 +18,7 @@ COUNT=${1:-1000000}
 REPEATS=${2:-3}
 BATCH=${3:-64}
 UDP_LOAD=$BUILD_DIR/bench/udp_load/udp_load
-need "$EXPORTER" "$CORPUS_TOOL" "$UDP_LOAD" curl ss
+need "$EXPORTER" "$CORPUS_TOOL" "$UDP_LOAD" curl ss python3
 CORPUS=$WORK/corpus.log
 
 # The kernel's drop count of the UDP socket bound to 127.0.0.1:PORT (last field of /proc/net/udp).
@@ -123,8 +123,7 @@ echo "mtail:   $(mtail --version 2>&1 | head -1)"
 # mtail passes a line on only at a line feed (rsyslog's UDP forwarding sends none), so these
 # datagrams end with one; and it reads one datagram per tick of --poll_interval.
 for poll in 250ms 1ms; do
-  udp_port=$(free_port)
-  web_port=$(free_port)
+  read -r udp_port web_port < <(free_loopback_ports udp tcp)
   mtail --progs "$REPO/bench/mtail" --logs "udp://127.0.0.1:$udp_port" --address 127.0.0.1 \
     --port "$web_port" --poll_interval "$poll" --logtostderr 2> "$WORK/mtail.log" &
   mtail_pid=$!
