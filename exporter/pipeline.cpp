@@ -3,38 +3,18 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include <ctime>
 
 namespace wgevents {
 
-double unix_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
-}
-
-namespace {
-// The time of receipt of each message. The coarse clock (a few milliseconds of resolution,
-// far finer than any scrape) costs a fraction of the precise one, and this runs per message.
-double receipt_time() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
-}
-}  // namespace
-
 Pipeline::Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& self,
-                   std::vector<Cidr> allowed_sources, bool host_label)
-    : parser_(parser), state_(state), self_(self), allowed_sources_(std::move(allowed_sources)),
+                   std::vector<Cidr> allowed_sources, bool host_label, const Clock& clock)
+    : clock_(clock), parser_(parser), state_(state), self_(self), allowed_sources_(std::move(allowed_sources)),
       host_label_(host_label) {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) == 0) local_host_ = name;
   if (local_host_.empty()) local_host_ = "localhost";
-  std::time_t t = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&t, &local);
-  local_utc_offset_ = local.tm_gmtoff;
-  current_year_ = local.tm_year + 1900;
+  local_utc_offset_ = clock_.utc_offset();
+  current_year_ = clock_.current_year();
   self_.set_hosts(hosts_sending());  // fleet mode starts at 0
 }
 
@@ -66,9 +46,7 @@ double Pipeline::event_time(Transport transport, const ParseResult& result, doub
   if (transport == Transport::kmsg && result.envelope.framing == Framing::kmsg) {
     // The kernel stamped the record in microseconds since boot (CLOCK_MONOTONIC's base):
     // records read from the ring buffer's past get the time they were logged.
-    timespec mono{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
-    const double boot = now - (static_cast<double>(mono.tv_sec) + mono.tv_nsec / 1e9);
+    const double boot = now - clock_.since_boot();
     const double logged = boot + static_cast<double>(result.envelope.kmsg_usec) / 1e6;
     return logged < now ? logged : now;
   }
@@ -82,7 +60,7 @@ double Pipeline::event_time(Transport transport, const ParseResult& result, doub
 }
 
 void Pipeline::on_message(Transport transport, std::string_view message, const MessageSource& source) {
-  const double now = receipt_time();
+  const double now = clock_.receipt_time();
   self_.message_received(transport, message.size(), now);
   if (!allowed(source)) {
     self_.line(LineResult::rejected);
@@ -115,7 +93,7 @@ void Pipeline::on_message(Transport transport, std::string_view message, const M
 }
 
 void Pipeline::on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) {
-  self_.message_received(transport, bytes, receipt_time());
+  self_.message_received(transport, bytes, clock_.receipt_time());
   self_.line(allowed(source) ? LineResult::malformed : LineResult::rejected);
 }
 

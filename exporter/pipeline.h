@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "clock.h"
 #include "inputs/message.h"
 #include "metrics/self_metrics.h"
 #include "state/wireguard_state.h"
@@ -21,8 +22,11 @@ class Pipeline : public MessageSink {
  public:
   // `host_label`: fleet mode (--syslog.host-label): state is kept per sending host, named by
   // the syslog HOSTNAME, else the sender's address, else this machine's name (files, kmsg).
+  // `clock` stamps the messages and must outlive the pipeline; the year and time zone of
+  // syslog timestamps without them are taken from it once, here.
   Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& self,
-           std::vector<Cidr> allowed_sources, bool host_label = false);
+           std::vector<Cidr> allowed_sources, bool host_label = false,
+           const Clock& clock = system_clock());
 
   void on_message(Transport transport, std::string_view message, const MessageSource& source) override;
   void on_malformed_frame(Transport transport, std::size_t bytes, const MessageSource& source) override;
@@ -48,6 +52,7 @@ class Pipeline : public MessageSink {
   // the kernel's own time of logging.
   double event_time(Transport transport, const ParseResult& result, double now) const;
 
+  const Clock& clock_;
   const Parser& parser_;
   WireguardState& state_;
   SelfMetrics& self_;
@@ -58,8 +63,5 @@ class Pipeline : public MessageSink {
   long local_utc_offset_ = 0;  // for syslog headers in local time (RFC 3164)
   int current_year_ = 1970;
 };
-
-// Unix time now, from the system's real-time clock.
-double unix_now();
 
 }  // namespace wgevents

@@ -23,11 +23,12 @@
 #include <string>
 
 #include "kmsg_record.h"
+#include "input.h"
 #include "message.h"
 
 namespace wgevents {
 
-class KmsgInput {
+class KmsgInput final : public Input {
  public:
   // A record is at most about 8 KiB (the kernel's PRINTK_MESSAGE_MAX and its dictionary);
   // a smaller buffer makes read(2) fail with EINVAL.
@@ -36,14 +37,14 @@ class KmsgInput {
   static constexpr int kMaxRecordsPerWakeup = 256;
 
   KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start);
-  ~KmsgInput();
+  ~KmsgInput() override;
   KmsgInput(const KmsgInput&) = delete;
   KmsgInput& operator=(const KmsgInput&) = delete;
 
   // Opens the device (non-blocking), seeks to the end unless from_start, and starts reading.
-  boost::system::error_code start();
+  boost::system::error_code start() override;
   // Closes the device; the pending wait completes with operation_aborted. Idempotent.
-  void stop();
+  void stop() override;
 
  private:
   void await_readable();

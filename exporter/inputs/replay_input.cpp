@@ -23,6 +23,10 @@ boost::system::error_code last_system_error() { return {errno, boost::system::sy
 ReplayInput::ReplayInput(std::string path, MessageSink& sink)
     : path_(std::move(path)), sink_(sink) {}
 
+ReplayInput::ReplayInput(asio::io_context& io, std::string path, MessageSink& sink,
+                         std::function<void(boost::system::error_code)> done)
+    : path_(std::move(path)), sink_(sink), io_(&io), done_(std::move(done)) {}
+
 ReplayInput::~ReplayInput() { stop(); }
 
 boost::system::error_code ReplayInput::open() {
@@ -73,24 +77,21 @@ std::uint64_t ReplayInput::replay_all() {
   return lines_ - before;
 }
 
-void ReplayInput::start(asio::io_context& io, std::function<void(boost::system::error_code)> done) {
-  done_ = std::move(done);
-  if (fd_ < 0) {
-    asio::post(io, [done = std::move(done_)] { done(asio::error::bad_descriptor); });
-    return;
-  }
+boost::system::error_code ReplayInput::start() {
+  if (io_ == nullptr) return boost::system::errc::make_error_code(boost::system::errc::operation_not_supported);
+  if (auto ec = open()) return ec;
   original_flags_ = ::fcntl(fd_, F_GETFL);
-  stream_.emplace(io);
+  stream_.emplace(*io_);
   boost::system::error_code ec;
   // A regular file cannot be polled; Asio then reads it directly, which never blocks.
   stream_->assign(fd_, ec);
   if (ec) {
     stream_.reset();
-    read_error_ = ec;
-    asio::post(io, [done = std::move(done_), ec] { done(ec); });
-    return;
+    stop();
+    return ec;
   }
   read_async();
+  return {};
 }
 
 void ReplayInput::read_async() {

@@ -12,8 +12,9 @@
 //   if (auto ec = replay.open()) { "--replay: <path>: " + ec.message(), exit 1 }
 //   replay.replay_all();
 //   if (replay.read_error()) { ... }
-// or, --replay FILE while serving, on the io_context:
-//   replay.start(io, [](boost::system::error_code ec) { ... the file is done ... });
+// or, --replay FILE while serving, as an Input on the io_context:
+//   ReplayInput replay(io, path, sink, [](boost::system::error_code ec) { ... the file is done ... });
+//   if (auto ec = replay.start()) { ... }
 //
 // Threading: one thread at a time; start()'s handlers run on the io_context's thread.
 #pragma once
@@ -30,11 +31,12 @@
 #include <optional>
 #include <string>
 
+#include "input.h"
 #include "message.h"
 
 namespace wgevents {
 
-class ReplayInput {
+class ReplayInput final : public Input {
  public:
   // The longest line passed as a message, without its LF or a CR before it: the same limit as
   // a TCP frame (SyslogFrameDecoder::kMaxFrameBytes).
@@ -43,9 +45,13 @@ class ReplayInput {
   // memchr in place and copied only when one straddles two reads.
   static constexpr std::size_t kReadBufferBytes = 1024 * 1024;
 
-  // `path` is a file, or "-" for standard input. Opens nothing.
+  // `path` is a file, or "-" for standard input. Opens nothing. For open() and replay_all().
   ReplayInput(std::string path, MessageSink& sink);
-  ~ReplayInput();
+  // For start(): reads on `io` and then calls `done` once, with the read error or success at end
+  // of file; not at all after stop().
+  ReplayInput(boost::asio::io_context& io, std::string path, MessageSink& sink,
+              std::function<void(boost::system::error_code)> done);
+  ~ReplayInput() override;
   ReplayInput(const ReplayInput&) = delete;
   ReplayInput& operator=(const ReplayInput&) = delete;
 
@@ -58,13 +64,14 @@ class ReplayInput {
   // (see read_error()). Blocks while standard input is a pipe that stays open.
   std::uint64_t replay_all();
 
-  // Reads everything left on the io_context, one buffer per handler so other handlers (the
-  // metrics server) keep running; a pipe on standard input is read as data arrives. Calls
-  // `done` once, with the read error or success at end of file; not at all after stop().
-  void start(boost::asio::io_context& io, std::function<void(boost::system::error_code)> done);
+  // Opens the file (as open()) and reads everything left on the io_context, one buffer per
+  // handler so other handlers (the metrics server) keep running; a pipe on standard input is
+  // read as data arrives. Returns open()'s error; operation_not_supported without an io_context.
+  boost::system::error_code start() override;
 
-  // Stops start()'s reading; its pending read completes with operation_aborted.
-  void stop();
+  // Stops start()'s reading (its pending read completes with operation_aborted) and closes the
+  // file.
+  void stop() override;
 
   // The error that ended the reading early, if any.
   boost::system::error_code read_error() const { return read_error_; }
@@ -91,6 +98,7 @@ class ReplayInput {
   bool skipping_ = false;           // inside an over-long line, waiting for its LF
   std::uint64_t lines_ = 0;
   boost::system::error_code read_error_;
+  boost::asio::io_context* io_ = nullptr;                        // start()'s, if any
   std::optional<boost::asio::posix::stream_descriptor> stream_;  // start()'s reader
   std::function<void(boost::system::error_code)> done_;
 };

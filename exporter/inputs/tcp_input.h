@@ -34,11 +34,12 @@
 #include <memory>
 
 #include "connection_listener.h"
+#include "input.h"
 #include "message.h"
 
 namespace wgevents {
 
-class TcpInput {
+class TcpInput final : public Input {
  public:
   // Long enough for a quiet host (WireGuard logs little when nothing happens, and rsyslog
   // reconnects on its next line), short enough to free the slots of vanished senders.
@@ -48,18 +49,18 @@ class TcpInput {
   TcpInput(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
            MessageSink& sink, std::size_t max_connections,
            std::chrono::steady_clock::duration idle_timeout = kDefaultIdleTimeout);
-  ~TcpInput();
+  ~TcpInput() override;
   TcpInput(const TcpInput&) = delete;
   TcpInput& operator=(const TcpInput&) = delete;
 
   // Opens, binds (with SO_REUSEADDR, so a restart does not wait out TIME_WAIT) and listens,
   // then accepts senders. Returns the failure (address in use, not available) with nothing
   // left open.
-  boost::system::error_code start();
+  boost::system::error_code start() override;
 
   // Closes the acceptor and every connection, dropping their partial frames uncounted (the
   // exporter is going away). Idempotent.
-  void stop();
+  void stop() override;
 
   // The bound address (the real port when the endpoint asked for port 0). Empty before start().
   boost::asio::ip::tcp::endpoint local_endpoint() const;

@@ -59,6 +59,7 @@
 #include <string>
 
 #include "connection_listener.h"
+#include "input.h"
 #include "message.h"
 
 // Kept out of this header so that its users need not see OpenSSL.
@@ -84,7 +85,7 @@ struct TlsCredentialsError {
   std::string message;
 };
 
-class TlsInput {
+class TlsInput final : public Input {
  public:
   // As on plain TCP (TcpInput::kDefaultIdleTimeout): long enough for a quiet host, short
   // enough to free the slots of vanished senders.
@@ -99,7 +100,7 @@ class TlsInput {
            MessageSink& sink, TlsInputSettings settings, std::size_t max_connections,
            std::chrono::steady_clock::duration idle_timeout = kDefaultIdleTimeout,
            std::chrono::steady_clock::duration handshake_timeout = kDefaultHandshakeTimeout);
-  ~TlsInput();
+  ~TlsInput() override;
   TlsInput(const TlsInput&) = delete;
   TlsInput& operator=(const TlsInput&) = delete;
 
@@ -111,11 +112,11 @@ class TlsInput {
   // Opens, binds (with SO_REUSEADDR) and listens, then accepts senders. Returns the failure
   // (address in use, not available) with nothing left open; returns
   // errc::operation_not_permitted when load_credentials() has not succeeded.
-  boost::system::error_code start();
+  boost::system::error_code start() override;
 
   // Closes the acceptor and every connection, dropping their partial frames uncounted (the
   // exporter is going away). Idempotent.
-  void stop();
+  void stop() override;
 
   // The bound address (the real port when the endpoint asked for port 0). Empty before start().
   boost::asio::ip::tcp::endpoint local_endpoint() const;

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "input.h"
 #include "message.h"
 
 namespace wgevents {
@@ -49,12 +50,12 @@ struct UdpInputOptions {
   std::size_t max_batches_per_wakeup = 16;
 };
 
-class UdpInput {
+class UdpInput final : public Input {
  public:
   // Allocates every buffer the input will use (batch_size x datagram_bytes); opens nothing.
   UdpInput(boost::asio::io_context& io, const boost::asio::ip::udp::endpoint& endpoint,
            MessageSink& sink, const UdpInputOptions& options = {});
-  ~UdpInput();
+  ~UdpInput() override;
   UdpInput(const UdpInput&) = delete;
   UdpInput& operator=(const UdpInput&) = delete;
 
@@ -62,10 +63,10 @@ class UdpInput {
   // starts receiving. SO_RCVBUFFORCE is tried first (it needs CAP_NET_ADMIN and can exceed
   // net.core.rmem_max); without the privilege, SO_RCVBUF gets at most rmem_max. A failure to
   // open or bind (address in use, not available) is returned and nothing is left open.
-  boost::system::error_code start();
+  boost::system::error_code start() override;
 
   // Closes the socket; the pending wait completes with operation_aborted. Idempotent.
-  void stop();
+  void stop() override;
 
   // The bound address (the real port when the endpoint asked for port 0). Empty before start().
   boost::asio::ip::udp::endpoint local_endpoint() const;

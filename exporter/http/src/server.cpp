@@ -124,13 +124,17 @@ class ConnectionBase {
 // with every connection, so a handler that runs after ~HttpServer still finds it alive.
 class HttpListener : public std::enable_shared_from_this<HttpListener> {
  public:
-  HttpListener(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
-               HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config);
+  HttpListener(asio::io_context& io, HttpRoutes routes, HttpServerLimits limits,
+               std::shared_ptr<const WebConfig> web_config);
 
-  void start();
+  // Opens, binds and listens at `endpoint`, then accepts; the failure with nothing left open.
+  error_code start(const tcp::endpoint& endpoint);
   void stop();
 
-  tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  tcp::endpoint local_endpoint() const {
+    error_code ignored;
+    return acceptor_.local_endpoint(ignored);
+  }
   asio::io_context& io() { return io_; }
   const HttpRoutes& routes() const { return routes_; }
   const HttpServerLimits& limits() const { return limits_; }
@@ -602,8 +606,8 @@ void Connection<Stream>::close_gracefully() {
 
 // --- Listener ----------------------------------------------------------------------------------
 
-HttpListener::HttpListener(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
-                           HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config)
+HttpListener::HttpListener(asio::io_context& io, HttpRoutes routes, HttpServerLimits limits,
+                           std::shared_ptr<const WebConfig> web_config)
     : io_(io),
       acceptor_(io),
       accept_retry_(io),
@@ -616,18 +620,25 @@ HttpListener::HttpListener(asio::io_context& io, const tcp::endpoint& listen, Ht
   if (routes_.telemetry_path.empty() || routes_.telemetry_path.front() != '/') {
     throw std::invalid_argument("telemetry path must start with '/': " + routes_.telemetry_path);
   }
-  acceptor_.open(listen.protocol());
-  // Lets a restarted exporter bind while connections of the previous one sit in TIME_WAIT; on
-  // Linux it does not allow two listeners on one port.
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(listen);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void HttpListener::start() {
-  if (started_ || stopped_) return;
+error_code HttpListener::start(const tcp::endpoint& endpoint) {
+  if (started_ || stopped_) return {};
+  error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  // Lets a restarted exporter bind while connections of the previous one sit in TIME_WAIT; on
+  // Linux it does not allow two listeners on one port.
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    return ec;
+  }
   started_ = true;
   do_accept();
+  return {};
 }
 
 void HttpListener::stop() {
@@ -693,8 +704,8 @@ bool HttpListener::close_longest_idle() {
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& listen, HttpRoutes routes,
                        HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config)
-    : listener_(std::make_shared<HttpListener>(io, listen, std::move(routes), limits, web_config)),
-      local_endpoint_(listener_->local_endpoint()) {
+    : listener_(std::make_shared<HttpListener>(io, std::move(routes), limits, web_config)),
+      endpoint_(listen) {
   // With a file, a reload may bring users even if there are none yet.
   if (web_config) {
     password_checks_ = std::make_unique<PasswordCheckThread>();
@@ -704,7 +715,11 @@ HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& listen, HttpRo
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::start() { listener_->start(); }
+error_code HttpServer::start() {
+  auto ec = listener_->start(endpoint_);
+  if (!ec) local_endpoint_ = listener_->local_endpoint();
+  return ec;
+}
 
 void HttpServer::stop() { listener_->stop(); }
 

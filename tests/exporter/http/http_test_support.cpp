@@ -1,5 +1,7 @@
 #include "http_test_support.h"
 
+#include <boost/system/system_error.hpp>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -36,7 +38,8 @@ RunningServer::RunningServer(HttpRoutes routes, std::shared_ptr<const WebConfig>
                              HttpServerLimits limits) {
   server_.emplace(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), std::move(routes),
                   limits, std::move(config));
-  server_->start();
+  const auto ec = server_->start();
+  if (ec) throw boost::system::system_error(ec, "HttpServer::start");
   thread_ = std::thread([this] { io_.run(); });
 }
 

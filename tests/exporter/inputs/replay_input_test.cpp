@@ -223,14 +223,13 @@ TEST_CASE("ReplayInput reads standard input for \"-\"") {
 TEST_CASE("ReplayInput replays a file on the io_context and says when it is done") {
   asio::io_context io;
   RecordingSink sink;
-  ReplayInput replay(kDataFile, sink);
-  REQUIRE_FALSE(replay.open());
   bool done = false;
   boost::system::error_code result = asio::error::would_block;
-  replay.start(io, [&](boost::system::error_code ec) {
+  ReplayInput replay(io, kDataFile, sink, [&](boost::system::error_code ec) {
     done = true;
     result = ec;
   });
+  REQUIRE_FALSE(replay.start());
   REQUIRE(run_until(io, [&] { return done; }));
   CHECK_FALSE(result);
   check_data_file_replayed(sink);
@@ -242,11 +241,12 @@ TEST_CASE("ReplayInput on the io_context follows a pipe as lines arrive") {
   REQUIRE(::pipe(pipe_fds) == 0);
   asio::io_context io;
   RecordingSink sink;
-  ReplayInput replay("/dev/fd/" + std::to_string(pipe_fds[0]), sink);
+  bool done = false;
+  ReplayInput replay(io, "/dev/fd/" + std::to_string(pipe_fds[0]), sink,
+                     [&](boost::system::error_code) { done = true; });
   REQUIRE_FALSE(replay.open());
   ::close(pipe_fds[0]);  // the input opened its own descriptor
-  bool done = false;
-  replay.start(io, [&](boost::system::error_code) { done = true; });
+  REQUIRE_FALSE(replay.start());
 
   const std::string first = "<1>first\n<1>sec";
   REQUIRE(::write(pipe_fds[1], first.data(), first.size()) == static_cast<ssize_t>(first.size()));
@@ -265,11 +265,12 @@ TEST_CASE("ReplayInput stop() ends reading on the io_context without calling bac
   REQUIRE(::pipe(pipe_fds) == 0);
   asio::io_context io;
   RecordingSink sink;
-  ReplayInput replay("/dev/fd/" + std::to_string(pipe_fds[0]), sink);
+  bool called = false;
+  ReplayInput replay(io, "/dev/fd/" + std::to_string(pipe_fds[0]), sink,
+                     [&](boost::system::error_code) { called = true; });
   REQUIRE_FALSE(replay.open());
   ::close(pipe_fds[0]);
-  bool called = false;
-  replay.start(io, [&](boost::system::error_code) { called = true; });
+  REQUIRE_FALSE(replay.start());
   io.poll();
   replay.stop();
   io.run_for(std::chrono::seconds(20));

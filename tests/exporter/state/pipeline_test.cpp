@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "fake_clock.h"
 #include "pipeline.h"
 
 namespace {
@@ -70,4 +71,30 @@ TEST_CASE("fleet mode counts hosts from none up to the hosts cap") {
   CHECK(f.self.lines(wgevents::LineResult::rejected) == 2);
   CHECK(f.pipeline.hosts_sending() == 2);
   CHECK(hosts_gauge(f.self) == "2");
+}
+
+// The last peer's last handshake, as the state holds it.
+double last_handshake(const wgevents::WireguardState& state, std::uint64_t peer) {
+  for (const auto& slot : state.peer_slots()) {
+    if (slot.in_use && slot.id == peer) return slot.last_handshake;
+  }
+  return -1;
+}
+
+TEST_CASE("a replayed line without a year from December, read in January, is from the year before") {
+  // 2027-01-01T00:10:00Z; the fake machine's local time is UTC.
+  wgevents::testing::FakeClock clock(1798762200);
+  wgevents::Parser parser;
+  wgevents::WireguardState state({});
+  wgevents::SelfMetrics self("test", "test");
+  wgevents::Pipeline pipeline(parser, state, self, {}, false, clock);
+  const wgevents::MessageSource file;
+
+  pipeline.on_message(wgevents::Transport::file,
+                      "<4>Dec 31 23:59:00 gw1 kernel: wireguard: wg0: Keypair 1 created for peer 1", file);
+  CHECK(last_handshake(state, 1) == 1798761540);  // 2026-12-31T23:59:00Z
+
+  pipeline.on_message(wgevents::Transport::file,
+                      "<4>Jan  1 00:05:00 gw1 kernel: wireguard: wg0: Keypair 2 created for peer 2", file);
+  CHECK(last_handshake(state, 2) == 1798761900);  // 2027-01-01T00:05:00Z
 }

@@ -1,11 +1,11 @@
 // The exporter's HTTP endpoint: the metrics page, a landing page and the health probes.
 //
 //   wgevents::HttpRoutes routes;
-//   routes.metrics = [&] { return registry.scrape(); };      // a fresh ChunkSource per scrape
-//   routes.ready = [&] { return inputs.all_listening(); };
-//   routes.landing_page = [&] { return wgevents::landing_page_html("/metrics", version, hosts()); };
-//   wgevents::HttpServer server(io, endpoint, std::move(routes));  // throws if the bind fails
-//   server.start();
+//   routes.metrics = [&] { return std::make_unique<MetricsPage>(...); };  // one ChunkSource per scrape
+//   routes.ready = [&] { return true; };
+//   routes.landing_page = [&] { return wgevents::landing_page_html("/metrics", version, hosts); };
+//   wgevents::HttpServer server(io, endpoint, std::move(routes));
+//   if (auto ec = server.start()) { report ec; }   // binds and listens, as every input does
 //   ...  io.run();   // a signal handler on the same io_context calls server.stop()
 //
 // With a WebConfig (--web.config.file, see web_config.h) the server speaks TLS only, when the file
@@ -30,6 +30,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -91,12 +92,10 @@ class PasswordCheckThread;  // where bcrypt runs; defined in server.cpp
 
 class HttpServer {
  public:
-  // Opens, binds and listens at once, so an address in use or a privileged port is reported before
-  // serving begins: throws boost::system::system_error (what() names the failing call, e.g.
-  // "bind: Address already in use"). Throws std::invalid_argument if routes.metrics or routes.ready
-  // is unset or the telemetry path does not start with '/'. Nothing is accepted until start().
-  // `web_config` (from load_web_config(); null: plain HTTP without authentication) is shared, not
-  // copied.
+  // Opens nothing; start() does. Throws std::invalid_argument if routes.metrics or routes.ready is
+  // unset or the telemetry path does not start with '/' (a mistake in the program, not in the
+  // configuration). `web_config` (from load_web_config(); null: plain HTTP without authentication)
+  // is shared, not copied.
   HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
              HttpRoutes routes, HttpServerLimits limits = {},
              std::shared_ptr<const WebConfig> web_config = nullptr);
@@ -107,8 +106,10 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Starts accepting connections. Does nothing after stop().
-  void start();
+  // Opens, binds (with SO_REUSEADDR) and listens, then accepts connections, as every input's
+  // start() does (inputs/input.h): the failure (address in use, a privileged port) is returned
+  // with nothing left open. Does nothing after stop() or a successful start().
+  boost::system::error_code start();
   // Closes the listening socket and every open connection, cancelling their pending operations
   // (a response in flight is cut off); queued handlers then finish with operation_aborted, so
   // io_context::run() returns once no other work is left. Idempotent; the server cannot restart.
@@ -126,12 +127,13 @@ class HttpServer {
   // The configuration in effect; null without one.
   std::shared_ptr<const WebConfig> web_config() const;
 
-  // The bound address, with the real port when listening on port 0.
+  // The bound address, with the real port when listening on port 0. Empty before start().
   boost::asio::ip::tcp::endpoint local_endpoint() const { return local_endpoint_; }
 
  private:
   std::shared_ptr<HttpListener> listener_;  // outlives this object while handlers hold it
-  boost::asio::ip::tcp::endpoint local_endpoint_;
+  boost::asio::ip::tcp::endpoint endpoint_;        // where start() binds
+  boost::asio::ip::tcp::endpoint local_endpoint_;  // where it did
   // Destroyed first (after stop()): joins the thread, dropping checks not begun.
   std::unique_ptr<PasswordCheckThread> password_checks_;
 };
