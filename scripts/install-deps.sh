@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's archive, what building (and with --test, testing) needs.
-# Does nothing when everything is there already; run as root.
+# Does nothing when everything is there already; run as root. --test installs every program a
+# test runs (systemd for systemd-analyze, dpkg-dev for dpkg-shlibdeps, ...): a test whose
+# program is missing fails.
 set -euo pipefail
 
 build_packages=(
@@ -12,6 +14,7 @@ test_packages=(
   catch2 libbenchmark-dev
   rsyslog rsyslog-openssl openssl prometheus curl python3 procps iproute2
   clang libclang-rt-14-dev
+  systemd dpkg-dev
 )
 
 packages=("${build_packages[@]}")

@@ -12,7 +12,15 @@ run_suite() {
   local dir=$1; shift
   cmake -S . -B "$dir" -G Ninja -DWGEVENTS_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
-  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300
+  # A skipped test is a failed one: every program a test needs is installed above. CTest lists
+  # skipped and not-run tests under "The following tests did not run" (a test it could not start
+  # also counts as failed).
+  local log=$dir/ctest.log
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300 --no-tests=error 2>&1 | tee "$log"
+  if grep -q -e 'The following tests did not run' -e '\*\*\*Not Run' -e '\*\*\*Skipped' "$log"; then
+    echo "FAIL: tests were skipped or not run in $dir (see above); a test that cannot run fails" >&2
+    exit 1
+  fi
 }
 
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo

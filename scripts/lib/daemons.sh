@@ -11,13 +11,13 @@
 #   ...
 #   PASSED=1                           # else the logs are shown on exit
 
-# Exits 77 (the skip status the CMake tests declare) unless every tool is on PATH.
+# Fails (exit 1) unless every tool is on PATH: a test that cannot run fails, it is not skipped.
 require_tools() {
   local tool
   for tool in "$@"; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-      echo "SKIP: $tool is not installed"
-      exit 77
+      echo "FAIL: $tool is not installed (scripts/install-deps.sh --test installs it)"
+      exit 1
     fi
   done
 }

@@ -5,7 +5,7 @@
 # with `dpkg -x` into a scratch root, checks every deployment file is where the docs say, and
 # runs the unpacked binary with --version.
 # usage: package_test.sh BUILD_DIR VERSION PACKAGING_CONFIGURED(1 or 0)
-# Exit status: 0 pass, 1 fail, 77 skipped (packaging not configured, or dpkg tools missing).
+# Exit status: 0 pass, 1 fail (also when packaging is not configured or a dpkg tool is missing).
 set -euo pipefail
 # Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
@@ -15,13 +15,13 @@ version=${2:?$usage}
 configured=${3:?$usage}
 
 if [[ $configured != 1 || ! -f $build_dir/CPackConfig.cmake ]]; then
-  echo "SKIP: packaging is not configured (cmake/packaging.cmake not included)"
-  exit 77
+  echo "FAIL: packaging is not configured (cmake/packaging.cmake not included)"
+  exit 1
 fi
 for tool in cpack dpkg-deb dpkg dpkg-shlibdeps; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "SKIP: $tool is not installed"
-    exit 77
+    echo "FAIL: $tool is not installed (scripts/install-deps.sh --test installs it)"
+    exit 1
   fi
 done
 

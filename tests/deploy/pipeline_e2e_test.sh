@@ -8,7 +8,7 @@
 # with the drop-in's TCP variant (octet-counted framing, disk-assisted queue).
 #
 # usage: pipeline_e2e_test.sh EXPORTER_BINARY DEPLOY_DIR
-# Exit status: 0 pass, 1 fail, 77 skipped (rsyslogd, prometheus, curl or python3 missing).
+# Exit status: 0 pass, 1 fail (also when rsyslogd, prometheus, curl or python3 is missing).
 # Every process it starts is stopped on exit, pass or fail; every wait is bounded.
 set -euo pipefail
 # Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.

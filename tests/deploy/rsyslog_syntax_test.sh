@@ -3,14 +3,14 @@
 # the rsyslog drop-in: as shipped (UDP), and with its TCP variant uncommented the way the
 # drop-in's comments tell the admin to.
 # usage: rsyslog_syntax_test.sh DROP_IN
-# Exit status: 0 pass, 1 fail, 77 skipped (no rsyslogd).
+# Exit status: 0 pass, 1 fail (also when rsyslogd is missing).
 set -euo pipefail
 # Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 drop_in=${1:?usage: rsyslog_syntax_test.sh DROP_IN}
 if ! command -v rsyslogd >/dev/null 2>&1; then
-  echo "SKIP: rsyslogd is not installed"
-  exit 77
+  echo "FAIL: rsyslogd is not installed (scripts/install-deps.sh --test installs it)"
+  exit 1
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/wgevents-rsyslog.XXXXXX")
 trap 'rm -rf "$work"' EXIT

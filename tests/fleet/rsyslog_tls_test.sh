@@ -17,8 +17,8 @@
 #     (connections_refused_total{transport="tcp"}), and none of their lines is counted.
 #
 # usage: rsyslog_tls_test.sh EXPORTER_BINARY MAKE_CERTIFICATES_SCRIPT
-# Exit status: 0 pass, 1 fail, 77 skipped (rsyslogd or its TLS driver, openssl, curl or python3
-# missing). Loopback only; every process it starts is stopped on exit; every wait is bounded.
+# Exit status: 0 pass, 1 fail (also when rsyslogd or its TLS driver, openssl, curl or python3
+# is missing). Loopback only; every process it starts is stopped on exit; every wait is bounded.
 set -euo pipefail
 PATH=$PATH:/usr/sbin:/sbin
 
@@ -39,8 +39,8 @@ for candidate in ossl gtls; do
   fi
 done
 if [[ -z $driver ]]; then
-  echo "SKIP: no rsyslog TLS driver (install rsyslog-openssl or rsyslog-gnutls)"
-  exit 77
+  echo "FAIL: no rsyslog TLS driver (install rsyslog-openssl or rsyslog-gnutls)"
+  exit 1
 fi
 
 daemons_init wgevents-fleet
