@@ -76,6 +76,7 @@ Config config_for(const std::string& base) {
 TEST_CASE("golden replays give the exact page") {
   const auto names = cases();
   REQUIRE(names.size() >= 2);
+  const bool update = std::getenv("WGEVENTS_UPDATE_GOLDEN") != nullptr;
   const Log log(LogLevel::error);
   for (const auto& name : names) {
     const std::string base = testing::data_path("golden/" + name);
@@ -85,7 +86,13 @@ TEST_CASE("golden replays give the exact page") {
     INFO(name << ": " << (error ? error->message : ""));
     REQUIRE_FALSE(error);
     const std::string page = stable_page(exporter.scrape());
-    if (std::getenv("WGEVENTS_UPDATE_GOLDEN")) std::ofstream(base + ".prom") << page;
+    if (update) {
+      std::ofstream(base + ".prom") << page;
+      continue;
+    }
     CHECK(page == read_text(base + ".prom"));
   }
+  // A rewritten page compared with itself proves nothing: the run that rewrites fails, and
+  // the pages pass only on a run without the switch, after their diff has been read.
+  if (update) FAIL("WGEVENTS_UPDATE_GOLDEN is set: the .prom files were rewritten, not checked");
 }

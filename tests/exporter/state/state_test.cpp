@@ -128,3 +128,25 @@ TEST_CASE("no_route is counted by family and errno") {
   CHECK(routes[1].family == IpAddress::Family::ipv6);
   CHECK(routes[2].error == -1);
 }
+
+TEST_CASE("an endpoint that changes only its port, or only its IPv6 scope, is an endpoint change") {
+  Feed feed;
+  feed.line("wireguard: wg0: Receiving keepalive packet from peer 1 (192.0.2.1:51820)");
+  const PeerState* p = feed.peer(1);
+  REQUIRE(p != nullptr);
+  REQUIRE(p->endpoint_changes == 0);
+  // NAT rebinding: the same address behind a new port.
+  feed.line("wireguard: wg0: Receiving keepalive packet from peer 1 (192.0.2.1:40001)");
+  CHECK(p->endpoint_changes == 1);
+  feed.line("wireguard: wg0: Receiving keepalive packet from peer 1 (192.0.2.1:40001)");
+  CHECK(p->endpoint_changes == 1);
+  feed.line("wireguard: wg0: Receiving keepalive packet from peer 1 ([fe80::1]:51820/0%3)");
+  CHECK(p->endpoint_changes == 2);
+  // The same link-local address on another interface is another endpoint.
+  feed.line("wireguard: wg0: Receiving keepalive packet from peer 1 ([fe80::1]:51820/0%4)");
+  CHECK(p->endpoint_changes == 3);
+  CHECK(p->endpoint.scope_id == 4);
+  feed.line("wireguard: wg0: Receiving keepalive packet from peer 1 ([fe80::1]:51821/0%4)");
+  CHECK(p->endpoint_changes == 4);
+  CHECK(p->endpoint.port == 51821);
+}
