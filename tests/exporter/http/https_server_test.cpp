@@ -386,6 +386,47 @@ TEST_CASE("with client_ca_file, only clients with a certificate from that CA get
   }
 }
 
+TEST_CASE("every client_auth_type of the exporter toolkit, with no certificate, one from the CA "
+          "and one from another CA",
+          "[http][tls]") {
+  // What Go's crypto/tls does for each policy (the exporter toolkit passes them through).
+  struct Row {
+    std::string client_auth_type;
+    bool without_certificate;
+    bool with_ca_certificate;
+    bool with_other_ca_certificate;
+  };
+  const std::vector<Row> table = {
+      {"NoClientCert", true, true, true},
+      {"RequestClientCert", true, true, true},
+      {"RequireAnyClientCert", false, true, true},
+      {"VerifyClientCertIfGiven", true, true, false},
+      {"RequireAndVerifyClientCert", false, true, false},
+  };
+  for (const auto& row : table) {
+    Setup setup;
+    const std::string ca = row.client_auth_type == "NoClientCert" ? "" : "  client_ca_file: ca.crt\n";
+    RunningServer server(routes(), setup.config(kTls + "  client_auth_type: " +
+                                                row.client_auth_type + "\n" + ca));
+    const std::vector<std::pair<std::optional<std::string>, bool>> clients = {
+        {std::nullopt, row.without_certificate},
+        {"client", row.with_ca_certificate},
+        {"other_client", row.with_other_ca_certificate},
+    };
+    for (const auto& [certificate, allowed] : clients) {
+      INFO(row.client_auth_type << ", client certificate: " << certificate.value_or("none"));
+      TlsClientOptions options = trusting(setup.file("ca.crt"));
+      if (certificate) {
+        options.certificate = setup.file(*certificate + ".crt");
+        options.key = setup.file(*certificate + ".key");
+      }
+      const auto response = try_get(server.endpoint(), options, "/metrics");
+      CHECK(response.has_value() == allowed);
+      if (response) CHECK(response->result() == http::status::ok);
+    }
+  }
+}
+
 TEST_CASE("min_version refuses older clients", "[http][tls]") {
   Setup setup;
   RunningServer server(routes(), setup.config(kTls + "  min_version: TLS13\n"));
