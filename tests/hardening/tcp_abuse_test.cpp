@@ -69,15 +69,21 @@ TEST_CASE("TCP abuse: the connection cap holds, partial frames are counted, UDP 
     for (auto& c : more) CHECK(c->closed_by_peer(10s));
     Samples s = wait_until(web, "wireguard_events_exporter_connections_refused_total", "tcp", refused, 10s);
     CHECK(s["wireguard_events_exporter_connections_refused_total{transport=\"tcp\"}"] == refused);
-    for (auto& c : idle) CHECK_FALSE(c->closed_by_peer(10ms));
+    // The connections at the cap were kept, not closed to make room: each still carries a
+    // line, and every one of those lines is counted.
+    for (auto& c : idle) CHECK(c->send_all(kLine + "\n"));
+    const double at_cap = static_cast<double>(max_connections);
+    s = wait_until(web, "wireguard_events_exporter_messages_received_total", "tcp", at_cap, 10s);
+    CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"tcp\"}"] == at_cap);
+    for (auto& c : idle) CHECK_FALSE(c->closed_by_peer(0ms));
     udp_still_counts(udp, web, udp_sent);
 
     // Closing them frees the slots: a new sender's line is counted.
     idle.clear();
     CHECK(open_fds_back_to(web, baseline_fds) == baseline_fds);
     send_tcp(tcp, {kLine}, false);
-    s = wait_until(web, "wireguard_events_exporter_messages_received_total", "tcp", 1, 10s);
-    CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"tcp\"}"] == 1);
+    s = wait_until(web, "wireguard_events_exporter_messages_received_total", "tcp", at_cap + 1, 10s);
+    CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"tcp\"}"] == at_cap + 1);
     CHECK(s["wireguard_events_exporter_lines_total{result=\"malformed\"}"] == 0);
   }
 

@@ -1,6 +1,8 @@
 #include "tcp_input.h"
 
+#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -153,6 +155,41 @@ TEST_CASE("TcpInput closes connections that stay idle, keeping active ones") {
   REQUIRE(t.sink.malformed.size() == 1);  // the partial frame the timeout cut off
   CHECK(t.sink.malformed[0].bytes == std::string("<1>never finished").size());
   CHECK(t.input.connection_count() == 0);
+  t.input.stop();
+}
+
+TEST_CASE("TcpInput keeps a sender that writes every 50 ms open past the idle timeout, closing a "
+          "silent one") {
+  constexpr auto kIdleTimeout = std::chrono::milliseconds(400);
+  TcpListening t(4, kIdleTimeout);
+  TcpSender silent(t.io, t.input.local_endpoint());
+  TcpSender busy(t.io, t.input.local_endpoint());
+
+  // One line every 50 ms for 1.5 s: almost four idle timeouts, none of them quiet.
+  constexpr int kLines = 30;
+  asio::steady_timer every_50ms(t.io);
+  int sent = 0;
+  std::function<void()> send_next = [&] {
+    busy.send("<4>kernel: wireguard: wg0: line " + std::to_string(sent++) + "\n");
+    if (sent == kLines) return;
+    every_50ms.expires_after(std::chrono::milliseconds(50));
+    every_50ms.async_wait([&](boost::system::error_code ec) {
+      if (!ec) send_next();
+    });
+  };
+  send_next();
+  REQUIRE(run_until(t.io, [&] { return sent == kLines && t.sink.messages.size() == kLines; }));
+  CHECK(silent.closed_by_peer());
+  CHECK_FALSE(busy.closed_by_peer());
+  CHECK(t.input.connection_count() == 1);
+  for (int i = 0; i < kLines; ++i) {
+    CHECK(t.sink.messages[static_cast<std::size_t>(i)].bytes ==
+          "<4>kernel: wireguard: wg0: line " + std::to_string(i));
+  }
+  // Quiet from now on, the busy sender is closed too.
+  REQUIRE(run_until(t.io, [&] { return busy.closed_by_peer(); }));
+  CHECK(t.input.connection_count() == 0);
+  CHECK(t.sink.malformed.empty());
   t.input.stop();
 }
 
