@@ -4,9 +4,11 @@
 //
 //   parse_fuzzer_replay DIR_OR_FILE...
 //
-// Directories are read file by file, in name order; a missing directory is skipped. Each file's
-// name is printed before it runs, so a crash names its input. Exits 1 when nothing was run: a
-// replay of nothing proves nothing.
+// Directories are read file by file, in name order (files whose names start with `.`, such as
+// .gitkeep, are not inputs). A missing directory or file is an error (exit 2): a renamed
+// folder must not turn the replay of its inputs into a silent pass. Each file's name is
+// printed before it runs, so a crash names its input. Exits 1 when nothing was run: a replay of
+// nothing proves nothing.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -28,12 +30,17 @@ int main(int argc, char** argv) {
     if (fs::is_directory(arg, ec)) {
       std::vector<fs::path> inside;
       for (const auto& entry : fs::directory_iterator(arg)) {
-        if (entry.is_regular_file()) inside.push_back(entry.path());
+        if (entry.is_regular_file() && entry.path().filename().string().front() != '.') {
+          inside.push_back(entry.path());
+        }
       }
       std::sort(inside.begin(), inside.end());
       files.insert(files.end(), inside.begin(), inside.end());
     } else if (fs::is_regular_file(arg, ec)) {
       files.push_back(arg);
+    } else {
+      std::fprintf(stderr, "%s: no such directory or file\n", argv[i]);
+      return 2;
     }
   }
   for (const auto& file : files) {
