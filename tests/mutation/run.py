@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Mutation check: do the tests fail when the code is wrong?
+
+Puts each defect of tests/mutation/defects.py into the source, one at a time, rebuilds
+incrementally and runs the tests that concern that code (a CTest subset). A defect is
+`caught` when a test fails, `survived` when every test passes (a gap in the suite),
+`no build` when it does not compile, `stale` when its text is no longer in the file. The
+source is put back after each defect, also when the run is interrupted.
+
+    tests/mutation/run.py [--build-dir build-mutation] [--jobs 1] [--only REGEX]
+
+Slow (a rebuild and a test run per defect): not part of CI. Results and the score go in
+docs/reliability.md. Exit status 0 when every scored defect was caught, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from defects import DEFECTS  # noqa: E402
+
+
+def run(command, log, timeout=None):
+    with open(log, "a") as out:
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        try:
+            return subprocess.run(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                  timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            out.write("timed out\n")
+            return 124
+
+
+def test_programs(build_dir):
+    """Every CTest test: its name and the file name of the program it runs."""
+    shown = subprocess.run(["ctest", "--test-dir", str(build_dir), "--show-only=json-v1"],
+                           cwd=REPO, capture_output=True, text=True, check=True)
+    tests = []
+    for test in json.loads(shown.stdout)["tests"]:
+        command = test.get("command") or [""]
+        tests.append((test["name"], Path(command[0]).name))
+    return tests
+
+
+def subset(tests, patterns):
+    chosen = [name for name, program in tests
+              if any(re.search(p, name) or re.search(p, program) for p in patterns)]
+    return chosen
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build-dir", default="build-mutation")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--only", default="", help="only the defects whose name matches")
+    args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the file being changed is put back.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    build_dir = (REPO / args.build_dir).resolve()
+    log = build_dir / "mutation.log"
+
+    configure = ["cmake", "-S", str(REPO), "-B", str(build_dir), "-G", "Ninja",
+                 "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DWGEVENTS_BUILD_BENCH=OFF"]
+    if os.environ.get("CCACHE_DIR"):
+        configure.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    # An existing build directory is used as it is configured.
+    if not (build_dir / "CMakeCache.txt").exists() and run(configure, log) != 0:
+        sys.exit(f"cmake could not configure {build_dir}: see {log}")
+    if run(["cmake", "--build", str(build_dir), "-j", str(args.jobs)], log) != 0:
+        sys.exit(f"the unchanged source does not build: see {log}")
+    tests = test_programs(build_dir)
+
+    defects = [d for d in DEFECTS if re.search(args.only, d["name"])]
+    results = []
+    for number, defect in enumerate(defects, 1):
+        path = REPO / defect["file"]
+        original = path.read_text()
+        chosen = subset(tests, defect["tests"])
+        started = time.monotonic()
+        if original.count(defect["find"]) != 1:
+            verdict = "stale"
+        elif not chosen:
+            verdict = "no tests"
+        else:
+            try:
+                path.write_text(original.replace(defect["find"], defect["put"], 1))
+                with open(log, "a") as out:
+                    out.write(f"\n=== {defect['name']}\n")
+                if run(["cmake", "--build", str(build_dir), "-j", str(args.jobs)], log) != 0:
+                    verdict = "no build"
+                else:
+                    names = "|".join("^" + re.escape(name) + "$" for name in chosen)
+                    status = run(["ctest", "--test-dir", str(build_dir), "-j", str(args.jobs),
+                                  "--timeout", "300", "-R", names], log, timeout=1800)
+                    verdict = "caught" if status != 0 else "survived"
+            finally:
+                path.write_text(original)
+        if defect.get("equivalent") and verdict in ("caught", "survived"):
+            verdict = "equivalent, " + verdict
+        seconds = time.monotonic() - started
+        results.append((defect, verdict, len(chosen)))
+        print(f"{number:2}/{len(defects)} {verdict:10} {seconds:6.0f} s  {len(chosen):3} tests  {defect['name']}",
+              flush=True)
+
+    # The source as it was, built again, so the build directory matches it.
+    run(["cmake", "--build", str(build_dir), "-j", str(args.jobs)], log)
+    scored = [r for r in results if r[1] in ("caught", "survived")]
+    caught = sum(1 for r in scored if r[1] == "caught")
+    print(f"\nscore: {caught} of {len(scored)} defects caught"
+          f" ({len(results) - len(scored)} not scored: stale, no build, no tests or equivalent)")
+    for defect, verdict, _ in results:
+        if verdict != "caught":
+            reason = defect.get("equivalent", "")
+            print(f"  {verdict}: {defect['name']}" + (f" ({reason})" if reason else ""))
+    sys.exit(0 if scored and caught == len(scored) else 1)
+
+
+if __name__ == "__main__":
+    main()
