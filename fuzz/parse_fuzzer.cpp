@@ -31,12 +31,21 @@ bool inside(std::string_view part, std::string_view whole) {
 
 void check_structure(const wgevents::Parser& parser, std::string_view message) {
   wgevents::ParseResult r = parser.parse(message);
-  if (!inside(r.event.interface, message) || !inside(r.event.module, message) ||
+  // The module is the kernel line's own prefix, or the constant name of userspace lines.
+  if (!inside(r.event.interface, message) ||
+      !(inside(r.event.module, message) || r.event.module == "wireguard-go") ||
       !inside(r.envelope.hostname, message)) {
     std::abort();
   }
   if (r.status == wgevents::ParseStatus::event && r.event.interface.size() > 15) std::abort();
   if (r.status == wgevents::ParseStatus::event && wgevents::event_name(r.event.kind).empty()) std::abort();
+  // A key abbreviation is 48 bits, and writes back as the 11 bytes it was printed as.
+  if (r.event.peer_naming == wgevents::PeerNaming::key_abbreviation) {
+    if (r.event.peer >> 48 != 0) std::abort();
+    char printed[wgevents::kKeyAbbreviationBytes];
+    std::string_view text(printed, wgevents::write_key_abbreviation(r.event.peer, printed));
+    if (wgevents::pack_key_abbreviation(text) != r.event.peer) std::abort();
+  }
   // The pipeline turns a replayed line's timestamp into Unix time: whatever the parser took
   // from a header must convert without undefined behaviour, to nothing or to a finite time.
   for (long local_utc_offset : {-50400L, 0L, 50400L}) {

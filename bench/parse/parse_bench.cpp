@@ -86,6 +86,16 @@ void BM_ParseIgnored(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseIgnored);
 
+// wireguard-go's line, as the journal passes it to rsyslog and rsyslog forwards it.
+void BM_ParseUserspaceKeepalive(benchmark::State& state) {
+  wgevents::Parser parser;
+  const std::string line =
+      "<31>Dec  1 12:59:28 gw1 wireguard-go[123]: DEBUG: (wg0) 2026/12/01 12:59:28 peer(BfzC\xE2\x80\xA6" "3sz4) - Receiving keepalive packet";
+  for (auto _ : state) benchmark::DoNotOptimize(parser.parse(line));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseUserspaceKeepalive);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -39,7 +39,12 @@ void open_peer_row(std::string& out, const WireguardState& state, bool host_labe
   out += '{';
   append_interface_label(out, state, host_label, iface);
   out += ",peer=\"";
-  append_number(out, peer.id);
+  if (peer.naming == PeerNaming::key_abbreviation) {
+    char printed[kKeyAbbreviationBytes];
+    out.append(printed, write_key_abbreviation(peer.id, printed));
+  } else {
+    append_number(out, peer.id);
+  }
   out += '"';
 }
 

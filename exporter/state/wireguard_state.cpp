@@ -93,7 +93,7 @@ WireguardState::Outcome WireguardState::apply(const Event& event, double now, st
         }
       }
       if (!found) iface.no_route.push_back({event.endpoint.address.family, event.error, 1});
-    } else if (event.kind == EventKind::interface_destroyed) {
+    } else if (event.kind == EventKind::interface_destroyed || event.kind == EventKind::all_peers_removed) {
       for (std::uint32_t slot = 0; slot < peers_.size(); ++slot) {
         if (peers_[slot].in_use && peers_[slot].interface == interface) remove_peer(slot);
       }
@@ -102,9 +102,14 @@ WireguardState::Outcome WireguardState::apply(const Event& event, double now, st
   }
 
   if (!is_peer_event(event.kind) || !event.has_peer) return Outcome::counted;
-  std::uint32_t slot = find_or_add_peer(static_cast<std::uint16_t>(interface), event.peer);
+  std::uint32_t slot = find_or_add_peer(static_cast<std::uint16_t>(interface), event.peer_naming, event.peer);
   PeerState& peer = peers_[slot];
   apply_peer_event(peer, event, now);
+  if (event.completes_handshake) {
+    Event keypair = event;
+    keypair.kind = EventKind::keypair_created;
+    apply_peer_event(peer, keypair, now);
+  }
   // The peer's series go with it, the final count included (metrics.md).
   if (event.kind == EventKind::peer_destroyed) remove_peer(slot);
   return Outcome::counted;
@@ -135,8 +140,8 @@ void WireguardState::apply_peer_event(PeerState& peer, const Event& event, doubl
   }
 }
 
-std::uint32_t WireguardState::find_or_add_peer(std::uint16_t interface, std::uint64_t id) {
-  PeerKey key{interface, id};
+std::uint32_t WireguardState::find_or_add_peer(std::uint16_t interface, PeerNaming naming, std::uint64_t id) {
+  PeerKey key{interface, naming, id};
   if (auto it = peer_index_.find(key); it != peer_index_.end()) {
     lru_unlink(it->second);
     lru_push_newest(it->second);
@@ -159,6 +164,7 @@ std::uint32_t WireguardState::find_or_add_peer(std::uint16_t interface, std::uin
   peer.in_use = true;
   peer.interface = interface;
   peer.id = id;
+  peer.naming = naming;
   peer_index_.emplace(key, slot);
   interfaces_[interface].peers++;
   lru_push_newest(slot);
@@ -169,7 +175,7 @@ void WireguardState::remove_peer(std::uint32_t slot) {
   PeerState& peer = peers_[slot];
   if (!peer.in_use) return;
   lru_unlink(slot);
-  peer_index_.erase(PeerKey{peer.interface, peer.id});
+  peer_index_.erase(PeerKey{peer.interface, peer.naming, peer.id});
   interfaces_[peer.interface].peers--;
   peer.in_use = false;
   free_slots_.push_back(slot);

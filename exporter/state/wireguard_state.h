@@ -45,7 +45,8 @@ inline constexpr std::uint32_t kNoSlot = UINT32_MAX;
 struct PeerState {
   bool in_use = false;
   std::uint16_t interface = 0;  // index into WireguardState::interfaces()
-  std::uint64_t id = 0;         // the kernel's peer id
+  std::uint64_t id = 0;         // the kernel's peer id, or a packed key abbreviation (event.h)
+  PeerNaming naming = PeerNaming::kernel_id;
   std::array<std::uint64_t, kPeerEventCount> events{};
   double last_handshake = 0;    // Unix seconds of the last keypair_created; 0: none seen
   double last_seen = 0;         // Unix seconds of the last line proving the peer sent something
@@ -77,18 +78,20 @@ class WireguardState {
  private:
   struct PeerKey {
     std::uint16_t interface;
+    PeerNaming naming;
     std::uint64_t id;
     bool operator==(const PeerKey&) const = default;
   };
   struct PeerKeyHash {
     std::size_t operator()(const PeerKey& k) const {
-      return std::hash<std::uint64_t>()(k.id * 0x9E3779B97F4A7C15ULL ^ k.interface);
+      return std::hash<std::uint64_t>()(k.id * 0x9E3779B97F4A7C15ULL ^
+                                        (static_cast<std::uint64_t>(k.naming) << 16) ^ k.interface);
     }
   };
 
   int find_or_add_host(std::string_view host);
   int find_or_add_interface(std::uint16_t host, std::string_view name);
-  std::uint32_t find_or_add_peer(std::uint16_t interface, std::uint64_t id);
+  std::uint32_t find_or_add_peer(std::uint16_t interface, PeerNaming naming, std::uint64_t id);
   void remove_peer(std::uint32_t slot);
   void lru_unlink(std::uint32_t slot);
   void lru_push_newest(std::uint32_t slot);

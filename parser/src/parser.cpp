@@ -6,6 +6,7 @@
 #include "event_table.h"
 #include "framing.h"
 #include "kernel_prefix.h"
+#include "userspace.h"
 
 namespace wgevents {
 namespace {
@@ -30,6 +31,11 @@ constexpr std::array<std::string_view, kEventKindCount> kEventNames{
     "keypair_created",
     "keypair_destroyed",
     "packet_delivery_failed",
+    "handshake_replay",
+    "handshake_flood",
+    "handshake_send_failed",
+    "data_send_failed",
+    "handshake_error",
     "cookie_decrypt_failed",
     "cookie_response_received",
     "invalid_mac",
@@ -46,6 +52,17 @@ constexpr std::array<std::string_view, kEventKindCount> kEventNames{
     "namespace_exiting",
     "routing_loop_avoided",
     "invalid_packet",
+    "interface_up",
+    "interface_down",
+    "all_peers_removed",
+    "handshake_decode_failed",
+    "cookie_response_failed",
+    "cookie_response_blocked",
+    "tun_error",
+    "bind_error",
+    "uapi_error",
+    "daemon_error",
+    "obfuscation_failed",
     "kernel_ratelimit_suppressed",
 };
 
@@ -63,6 +80,40 @@ bool first_line(std::string_view& message) {
   if (std::memchr(message.data(), '\0', message.size()) != nullptr) return false;
   if (!message.empty() && message.back() == '\r') message.remove_suffix(1);
   return true;
+}
+
+// A line of wireguard-go or amneziawg-go (userspace.h), or some other program's.
+ParseResult parse_userspace(std::string_view content, ParseResult result) {
+  detail::UserspaceLine line = detail::split_userspace_line(content);
+  switch (line.kind) {
+    case detail::UserspaceLine::Kind::not_userspace:
+      result.status = ParseStatus::ignored;
+      return result;
+    case detail::UserspaceLine::Kind::malformed:
+      return malformed(result, line.reason);
+    case detail::UserspaceLine::Kind::userspace:
+      break;
+  }
+  // A saved stdout log has no other time than Go's own.
+  if (!result.envelope.timestamp.present()) result.envelope.timestamp = line.time;
+  result.event.module = "wireguard-go";
+  result.event.interface = line.interface;
+  switch (detail::match_userspace_body(line.body, result.event)) {
+    case detail::UserspaceMatch::event:
+      result.status = ParseStatus::event;
+      return result;
+    case detail::UserspaceMatch::ignored:
+      result.status = ParseStatus::ignored;
+      break;
+    case detail::UserspaceMatch::unknown:
+      result.status = ParseStatus::unknown;
+      break;
+    case detail::UserspaceMatch::malformed:
+      result.event = Event{};
+      return malformed(result, MalformedReason::bad_field);
+  }
+  result.event = Event{};
+  return result;
 }
 
 }  // namespace
@@ -127,8 +178,7 @@ ParseResult Parser::parse(std::string_view message) const {
   EventTable::Match match = EventTable::Match::unknown;
   switch (line.kind) {
     case detail::KernelLine::Kind::not_wireguard:
-      result.status = ParseStatus::ignored;
-      return result;
+      return parse_userspace(framed.content, result);
     case detail::KernelLine::Kind::wireguard_unknown:
       result.status = ParseStatus::unknown;
       return result;

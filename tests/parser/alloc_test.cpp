@@ -18,6 +18,11 @@ TEST_CASE("parsing allocates nothing in steady state") {
     messages.push_back("7,1,2,-;amneziawg: awg0: " + row.columns[0]);
   }
   for (auto& row : read_tsv("parser/lines.tsv")) messages.push_back(row.columns[0]);
+  for (auto& row : read_tsv("parser/userspace_bodies.tsv")) {
+    messages.push_back("DEBUG: (wg0) 2026/12/01 12:59:28 " + row.columns[0]);
+    messages.push_back("<31>Dec  1 12:59:28 gw1 wireguard-go[123]: ERROR: (wg0) 2026/12/01 12:59:28 " + row.columns[0]);
+    messages.push_back("{\"log\":\"DEBUG: (wg0) 2026/12/01 12:59:28 " + row.columns[0] + "\\n\",\"stream\":\"stdout\"}");
+  }
 
   wgevents::Parser parser;
   std::size_t events = 0;

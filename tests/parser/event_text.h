@@ -31,10 +31,16 @@ inline std::string fields_text(const Event& e) {
     if (!out.empty()) out += ' ';
     out += field;
   };
-  if (e.has_peer) add(fmt::format("peer={}", e.peer));
+  if (e.has_peer && e.peer_naming == PeerNaming::key_abbreviation) {
+    char printed[kKeyAbbreviationBytes];
+    add("peer=" + std::string(printed, write_key_abbreviation(e.peer, printed)));
+  } else if (e.has_peer) {
+    add(fmt::format("peer={}", e.peer));
+  }
   if (e.endpoint.known()) add("endpoint=" + endpoint_text(e.endpoint));
   if (e.address.known()) add("address=" + address_text(e.address));
   if (e.keypair_id) add(fmt::format("keypair={}", e.keypair_id));
+  if (e.completes_handshake) add("completes_handshake");
   if (e.attempts) add(fmt::format("attempts={}", e.attempts));
   if (e.seconds) add(fmt::format("seconds={}", e.seconds));
   if (e.try_number) add(fmt::format("try={}", e.try_number));

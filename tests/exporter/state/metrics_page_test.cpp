@@ -99,3 +99,50 @@ TEST_CASE("a large page comes in bounded pieces that add up to the whole") {
   CHECK(pieces > 10);
   CHECK(whole.find(R"(wireguard_peers{interface="wg0"} 3000)") != std::string::npos);
 }
+
+TEST_CASE("a userspace peer is labelled by its key abbreviation and looks like a kernel one") {
+  const std::string a = "peer(BfzC\xE2\x80\xA6" "3sz4)";
+  const std::string b = "peer(+6RW\xE2\x80\xA6" "f8Uw)";
+  std::string page = page_for({
+      "DEBUG: (wga0) 2026/12/01 12:59:28 " + a + " - UAPI: Created",
+      "DEBUG: (wga0) 2026/12/01 12:59:28 " + a + " - Sending handshake initiation",
+      "DEBUG: (wga0) 2026/12/01 12:59:28 " + a + " - Received handshake response",
+      "DEBUG: (wga0) 2026/12/01 12:59:29 " + b + " - Handshake did not complete after 5 seconds, retrying (try 2)",
+      // The kernel's peer 7 on another interface: both namings side by side.
+      "wireguard: wg0: Keypair 4 created for peer 7",
+  });
+  INFO(page);
+  const std::string la = "peer=\"BfzC\xE2\x80\xA6" "3sz4\"";
+  const std::string lb = "peer=\"+6RW\xE2\x80\xA6" "f8Uw\"";
+  CHECK(has_line(page, "wireguard_peer_events_total{interface=\"wga0\"," + la + ",event=\"peer_created\"} 1"));
+  CHECK(has_line(page, "wireguard_peer_events_total{interface=\"wga0\"," + la + ",event=\"handshake_response_received\"} 1"));
+  // The response that completes the handshake is also the kernel's keypair_created.
+  CHECK(has_line(page, "wireguard_peer_events_total{interface=\"wga0\"," + la + ",event=\"keypair_created\"} 1"));
+  CHECK(has_line(page, "wireguard_peer_last_handshake_timestamp_seconds{interface=\"wga0\"," + la + "} 1000"));
+  CHECK(has_line(page, "wireguard_peer_last_seen_timestamp_seconds{interface=\"wga0\"," + la + "} 1000"));
+  CHECK(has_line(page, "wireguard_peer_handshake_attempts{interface=\"wga0\"," + lb + "} 2"));
+  CHECK(has_line(page, R"(wireguard_peer_events_total{interface="wg0",peer="7",event="keypair_created"} 1)"));
+  CHECK(has_line(page, R"(wireguard_peers{interface="wga0"} 2)"));
+}
+
+TEST_CASE("userspace peers go with `UAPI: Removing`, all of them with `Removing all peers`") {
+  Parser parser;
+  WireguardState state(StateLimits{});
+  auto apply = [&](const std::string& line) {
+    ParseResult r = parser.parse(line);
+    REQUIRE(r.status == ParseStatus::event);
+    state.apply(r.event, 1000);
+  };
+  const std::string prefix = "DEBUG: (wga0) 2026/12/01 12:59:28 ";
+  const std::string a = "peer(BfzC\xE2\x80\xA6" "3sz4)";
+  const std::string b = "peer(+6RW\xE2\x80\xA6" "f8Uw)";
+  apply(prefix + a + " - UAPI: Created");
+  apply(prefix + b + " - UAPI: Created");
+  apply("wireguard: wg0: Peer 1 created");
+  CHECK(state.peer_count() == 3);
+  apply(prefix + a + " - UAPI: Removing");
+  CHECK(state.peer_count() == 2);
+  apply(prefix + "UAPI: Removing all peers");
+  CHECK(state.peer_count() == 1);  // the kernel interface's peer stays
+  CHECK(state.interfaces()[0].peers == 0);
+}

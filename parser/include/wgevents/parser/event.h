@@ -36,6 +36,12 @@ enum class EventKind : std::uint8_t {
   keypair_created,
   keypair_destroyed,
   packet_delivery_failed,
+  // Userspace implementations only (wireguard-go, amneziawg-go; docs/events.md).
+  handshake_replay,
+  handshake_flood,
+  handshake_send_failed,
+  data_send_failed,
+  handshake_error,
   // Events that name no peer: wireguard_interface_events_total.
   cookie_decrypt_failed,
   cookie_response_received,
@@ -53,12 +59,24 @@ enum class EventKind : std::uint8_t {
   namespace_exiting,
   routing_loop_avoided,
   invalid_packet,
+  // Userspace implementations only.
+  interface_up,
+  interface_down,
+  all_peers_removed,
+  handshake_decode_failed,
+  cookie_response_failed,
+  cookie_response_blocked,
+  tun_error,
+  bind_error,
+  uapi_error,
+  daemon_error,
+  obfuscation_failed,
   // `net_ratelimit: N callbacks suppressed`: the kernel's report of lines it did not print.
   kernel_ratelimit_suppressed,
 };
 
-inline constexpr std::size_t kPeerEventCount = 19;
-inline constexpr std::size_t kInterfaceEventCount = 16;
+inline constexpr std::size_t kPeerEventCount = 24;
+inline constexpr std::size_t kInterfaceEventCount = 27;
 inline constexpr std::size_t kEventKindCount = kPeerEventCount + kInterfaceEventCount + 1;
 
 constexpr bool is_peer_event(EventKind kind) {
@@ -101,13 +119,33 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+// How a line names its peer: the kernel by its internal id, userspace implementations
+// (wireguard-go, amneziawg-go) by an abbreviation of the peer's public key, `BfzC…3sz4`.
+enum class PeerNaming : std::uint8_t { kernel_id, key_abbreviation };
+
+// A key abbreviation as printed: 4 base64 characters, U+2026 (3 bytes), 4 base64 characters.
+inline constexpr std::size_t kKeyAbbreviationBytes = 11;
+
+// Packs a printed abbreviation into 48 bits (6 per base64 character); nullopt when `printed`
+// is not one.
+std::optional<std::uint64_t> pack_key_abbreviation(std::string_view printed);
+// Writes a packed abbreviation back as printed; returns kKeyAbbreviationBytes.
+std::size_t write_key_abbreviation(std::uint64_t packed, char* out);
+// Whether a base64 public key (44 characters, as `wg` prints it) abbreviates to `packed`.
+bool key_has_abbreviation(std::string_view base64_key, std::uint64_t packed);
+
 // One recognised line. Which fields are set depends on the kind; the rest stay zero.
 struct Event {
   EventKind kind = EventKind::peer_created;
-  std::string_view module;     // "wireguard", or "amneziawg" for the AmneziaWG fork
+  std::string_view module;     // "wireguard", or "amneziawg" for the AmneziaWG fork; a
+                               // userspace implementation's line: "wireguard-go" (a constant)
   std::string_view interface;  // 1..15 bytes; empty for kernel_ratelimit_suppressed
   bool has_peer = false;
-  std::uint64_t peer = 0;      // the kernel's peer id
+  PeerNaming peer_naming = PeerNaming::kernel_id;
+  std::uint64_t peer = 0;      // the kernel's peer id, or a packed key abbreviation
+  // wireguard-go prints no line when a handshake completes: its response sent (responder) or
+  // received (initiator) stands for the kernel's keypair_created, which this flag asks for.
+  bool completes_handshake = false;
   Endpoint endpoint;           // the peer's endpoint, or the packet source for interface events
   IpAddress address;           // unallowed_src_ip: inner source; no_allowed_ips_match: destination
   std::uint64_t keypair_id = 0;
