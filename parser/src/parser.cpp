@@ -82,15 +82,19 @@ bool first_line(std::string_view& message) {
   return true;
 }
 
-// A line of wireguard-go or amneziawg-go (userspace.h), or some other program's.
-ParseResult parse_userspace(std::string_view content, ParseResult result) {
+// A line of wireguard-go or amneziawg-go (userspace.h), or some other program's. Fills
+// `result` in place: most lines that reach here are ignored, and a copy would cost more than
+// the check.
+void parse_userspace(std::string_view content, ParseResult& result) {
   detail::UserspaceLine line = detail::split_userspace_line(content);
   switch (line.kind) {
     case detail::UserspaceLine::Kind::not_userspace:
       result.status = ParseStatus::ignored;
-      return result;
+      return;
     case detail::UserspaceLine::Kind::malformed:
-      return malformed(result, line.reason);
+      result.status = ParseStatus::malformed;
+      result.reason = line.reason;
+      return;
     case detail::UserspaceLine::Kind::userspace:
       break;
   }
@@ -101,7 +105,7 @@ ParseResult parse_userspace(std::string_view content, ParseResult result) {
   switch (detail::match_userspace_body(line.body, result.event)) {
     case detail::UserspaceMatch::event:
       result.status = ParseStatus::event;
-      return result;
+      return;
     case detail::UserspaceMatch::ignored:
       result.status = ParseStatus::ignored;
       break;
@@ -109,11 +113,11 @@ ParseResult parse_userspace(std::string_view content, ParseResult result) {
       result.status = ParseStatus::unknown;
       break;
     case detail::UserspaceMatch::malformed:
-      result.event = Event{};
-      return malformed(result, MalformedReason::bad_field);
+      result.status = ParseStatus::malformed;
+      result.reason = MalformedReason::bad_field;
+      break;
   }
   result.event = Event{};
-  return result;
 }
 
 }  // namespace
@@ -178,7 +182,8 @@ ParseResult Parser::parse(std::string_view message) const {
   EventTable::Match match = EventTable::Match::unknown;
   switch (line.kind) {
     case detail::KernelLine::Kind::not_wireguard:
-      return parse_userspace(framed.content, result);
+      parse_userspace(framed.content, result);
+      return result;
     case detail::KernelLine::Kind::wireguard_unknown:
       result.status = ParseStatus::unknown;
       return result;

@@ -339,26 +339,32 @@ std::string_view unwrap_docker_json(std::string_view content) {
   return line;
 }
 
+// `DEBUG: `, `ERROR: ` (7 bytes) or `INFO: ` (6) at the start of `text`; 0 for anything else.
+// The fixed shape is checked first: most lines that get here are some other program's.
+std::size_t level_length(std::string_view text) {
+  if (text.size() > 7 && text[5] == ':' && text[6] == ' ' &&
+      (text.substr(0, 5) == "DEBUG" || text.substr(0, 5) == "ERROR")) {
+    return 7;
+  }
+  if (text.size() > 6 && text[4] == ':' && text.substr(0, 6) == "INFO: ") return 6;
+  return 0;
+}
+
 }  // namespace
 
 UserspaceLine split_userspace_line(std::string_view content) {
   UserspaceLine line;
   std::string_view text = content;
   if (!text.empty() && text.front() == '{') text = unwrap_docker_json(text);
-  // rsyslog forwards a message it received as RFC 5424 with the tag `wireguard-go[123]` and no
-  // colon, which the framing leaves in front: one such token before the level is skipped.
-  if (auto space = text.find(' '); space != std::string_view::npos && space > 1 && text[space - 1] == ']' &&
-                                   text.substr(space + 1, 1).find_first_of("DEI") == 0) {
+  std::size_t level = level_length(text);
+  if (level == 0) {
+    // rsyslog forwards a message it received as RFC 5424 with the tag `wireguard-go[123]` and
+    // no colon, which the framing leaves in front: one such token before the level is skipped.
+    auto space = text.find(' ');
+    if (space == std::string_view::npos || space < 2 || text[space - 1] != ']') return line;
     text.remove_prefix(space + 1);
-  }
-  // The level: checked by its fixed shape first, since most lines are something else.
-  std::size_t level;
-  if (text.size() > 7 && text[5] == ':' && (text.substr(0, 7) == "DEBUG: " || text.substr(0, 7) == "ERROR: ")) {
-    level = 7;
-  } else if (text.size() > 6 && text.substr(0, 6) == "INFO: ") {
-    level = 6;
-  } else {
-    return line;
+    level = level_length(text);
+    if (level == 0) return line;
   }
   text.remove_prefix(level);
   if (text.empty() || text.front() != '(') return line;
