@@ -1,5 +1,7 @@
 #include "userspace.h"
 
+#include "wgevents/parser/key_abbreviation.h"
+
 #include "address.h"
 #include "kernel_prefix.h"
 #include "text.h"
@@ -53,6 +55,16 @@ bool key_has_abbreviation(std::string_view base64_key, std::uint64_t packed) {
   write_key_abbreviation(packed, printed);
   return base64_key.substr(0, 4) == std::string_view(printed, 4) &&
          base64_key.substr(39, 4) == std::string_view(printed + 7, 4);
+}
+
+std::optional<std::size_t> find_key_by_abbreviation(std::span<const std::string_view> keys, std::uint64_t packed) {
+  std::optional<std::size_t> found;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!key_has_abbreviation(keys[i], packed)) continue;
+    if (found) return std::nullopt;  // ambiguous
+    found = i;
+  }
+  return found;
 }
 
 namespace detail {

@@ -9,6 +9,7 @@
 
 #include "event_text.h"
 #include "tsv.h"
+#include "wgevents/parser/key_abbreviation.h"
 #include "wgevents/parser/parse.h"
 
 using namespace wgevents;
@@ -122,6 +123,20 @@ TEST_CASE("key abbreviations pack into 48 bits and match the key they abbreviate
   CHECK_FALSE(pack_key_abbreviation("BfzC...3sz4").has_value());
   CHECK_FALSE(pack_key_abbreviation("BfzC\xE2\x80\xA6" "3sz").has_value());
   CHECK_FALSE(pack_key_abbreviation("").has_value());
+}
+
+TEST_CASE("an abbreviation links the one key of a peer table that it abbreviates, never two") {
+  const std::string_view a = "BfzCqUNWo/Yl0KQ0GZOWVMB6AvDDmqkl2R0jwIB3sz4=";
+  const std::string_view b = "+6RWqUNWo/Yl0KQ0GZOWVMB6AvDDmqkl2R0jwIBf8Uw=";
+  const std::string_view a_twin = "BfzCAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA3sz4=";  // same 8 characters
+  const auto packed = *pack_key_abbreviation("BfzC\xE2\x80\xA6" "3sz4");
+  const std::string_view one[] = {b, a};
+  CHECK(find_key_by_abbreviation(one, packed) == std::size_t{1});
+  const std::string_view two[] = {a, b, a_twin};
+  CHECK_FALSE(find_key_by_abbreviation(two, packed).has_value());
+  const std::string_view none[] = {b};
+  CHECK_FALSE(find_key_by_abbreviation(none, packed).has_value());
+  CHECK_FALSE(find_key_by_abbreviation({}, packed).has_value());
 }
 
 TEST_CASE("every line a real wireguard-go wrote is known, and its events are the ones it logged") {
