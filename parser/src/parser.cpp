@@ -86,6 +86,10 @@ bool first_line(std::string_view& message) {
 // `result` in place: most lines that reach here are ignored, and a copy would cost more than
 // the check.
 void parse_userspace(std::string_view content, ParseResult& result) {
+  if (!detail::may_be_userspace(content)) {
+    result.status = ParseStatus::ignored;
+    return;
+  }
   detail::UserspaceLine line = detail::split_userspace_line(content);
   switch (line.kind) {
     case detail::UserspaceLine::Kind::not_userspace:

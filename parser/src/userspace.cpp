@@ -371,10 +371,15 @@ UserspaceLine split_userspace_line(std::string_view content) {
   std::size_t level = level_length(text);
   if (level == 0) {
     // rsyslog forwards a message it received as RFC 5424 with the tag `wireguard-go[123]` and
-    // no colon, which the framing leaves in front: one such token before the level is skipped.
-    auto space = text.find(' ');
-    if (space == std::string_view::npos || space < 2 || text[space - 1] != ']') return line;
-    text.remove_prefix(space + 1);
+    // no colon, which the framing leaves in front: that token before the level is skipped. The
+    // program's name is checked first, so that other programs' lines pay one byte compare.
+    constexpr std::string_view kPrograms[] = {"wireguard-go[", "amneziawg-go["};
+    if (text.empty() || (text.front() != 'w' && text.front() != 'a')) return line;
+    bool tagged = false;
+    for (std::string_view program : kPrograms) tagged = tagged || text.substr(0, program.size()) == program;
+    auto end = text.find("] ");
+    if (!tagged || end == std::string_view::npos) return line;
+    text.remove_prefix(end + 2);
     level = level_length(text);
     if (level == 0) return line;
   }

@@ -34,6 +34,15 @@ struct UserspaceLine {
   std::string_view body;
 };
 
+// Whether `content` can start a userspace line at all: its first byte opens a level (`DEBUG: `,
+// `ERROR: `, `INFO: `), a Docker record (`{`) or rsyslog's tag (`wireguard-go[`, `amneziawg-go[`).
+// Every other program's line stops here, at the cost of one byte.
+inline bool may_be_userspace(std::string_view content) {
+  if (content.empty()) return false;
+  const char c = content.front();
+  return c == 'D' || c == 'E' || c == 'I' || c == '{' || c == 'w' || c == 'a';
+}
+
 // `DEBUG: `, `ERROR: ` or (releases before 2021) `INFO: `, then `(ifname) `, Go's date and time,
 // then the body. A Docker json-file record around it is unwrapped first.
 UserspaceLine split_userspace_line(std::string_view content);
