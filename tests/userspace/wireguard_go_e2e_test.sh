@@ -32,7 +32,7 @@ read -r rsyslog_port exporter_udp_port exporter_http_port < <(free_loopback_port
   --syslog.udp-listen-address="127.0.0.1:$exporter_udp_port" \
   >"$WORK/exporter.log" 2>&1 &
 track_pid $!
-wait_for 10 "the exporter to be ready" http_ok "http://127.0.0.1:$exporter_http_port/-/ready"
+wait_for 30 "the exporter to be ready" http_ok "http://127.0.0.1:$exporter_http_port/-/ready"
 
 mkdir -p "$WORK/spool"
 sed -e "s/port=\"9999\"/port=\"$exporter_udp_port\"/" "$deploy_dir/rsyslog/30-wireguard-events-exporter.conf" \
