@@ -23,7 +23,7 @@ SECONDS_EACH=${1:-600}
 FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 case $FUZZ_BUILD_DIR in /*) ;; *) FUZZ_BUILD_DIR=$REPO/$FUZZ_BUILD_DIR ;; esac
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
-read -r -a TARGETS <<<"${FUZZ_TARGETS:-parse_fuzzer frame_decoder_fuzzer}"
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-parse_fuzzer frame_decoder_fuzzer peer_table_fuzzer}"
 need clang++
 
 CC=clang CXX=clang++ cmake -S "$REPO" -B "$FUZZ_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -73,13 +73,14 @@ if [[ ${FUZZ_COVERAGE:-1} != 0 ]] && command -v llvm-profdata-14 >/dev/null && c
   coverage_dir=$FUZZ_BUILD_DIR-coverage
   CC=clang CXX=clang++ cmake -S "$REPO" -B "$coverage_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_CXX_FLAGS="-fprofile-instr-generate -fcoverage-mapping" -DWGEVENTS_BUILD_BENCH=OFF >/dev/null
-  cmake --build "$coverage_dir" --target parse_fuzzer_replay frame_decoder_fuzzer_replay -j "$FUZZ_JOBS" >/dev/null
+  cmake --build "$coverage_dir" --target parse_fuzzer_replay frame_decoder_fuzzer_replay peer_table_fuzzer_replay -j "$FUZZ_JOBS" >/dev/null
   echo
   echo "Source coverage of each final corpus (seeds and finds), lines and branches:"
   for target in "${TARGETS[@]}"; do
     case $target in
       parse_fuzzer) sources=("$REPO/parser/src") ;;
       frame_decoder_fuzzer) sources=("$REPO/exporter/inputs/syslog_frame_decoder.cpp") ;;
+      peer_table_fuzzer) sources=("$REPO/exporter/identity/uapi_reply.cpp" "$REPO/exporter/identity/device_dump.cpp") ;;
     esac
     LLVM_PROFILE_FILE=$WORK/$target.profraw "$coverage_dir/tests/hardening/${target}_replay" \
       "$REPO/fuzz/corpus/$target" "$WORK/$target" >/dev/null 2>&1

@@ -129,7 +129,11 @@ std::optional<StartupError> Exporter::start() {
   // Inputs first, so that /-/ready is true from the moment HTTP answers.
   auto error = start_inputs();
   if (!error) error = start_http();
-  if (error) stop();
+  if (error) {
+    stop();
+  } else {
+    start_identity();
+  }
   return error;
 }
 
@@ -232,6 +236,43 @@ std::optional<StartupError> Exporter::start_http() {
   return std::nullopt;
 }
 
+PeerNames Exporter::load_names() const {
+  std::vector<NamesWarning> warnings;
+  PeerNames names = load_peer_names(config_.wireguard_config_files, config_.peers_names_file, warnings);
+  // One warning per unusable line or file, naming it (never its text: a wg-quick file holds a
+  // private key).
+  for (const auto& w : warnings) {
+    const std::string_view flag = w.file == config_.peers_names_file ? "--peers.names-file" : "--wireguard.config-files";
+    if (w.line == 0) {
+      log_.warn("peer names file skipped", "flag={} file={} err={}", flag, LogValue{w.file}, LogValue{w.reason});
+    } else {
+      log_.warn("peer names line skipped", "flag={} file={} line={} err={}", flag, LogValue{w.file}, w.line,
+                LogValue{w.reason});
+    }
+  }
+  return names;
+}
+
+void Exporter::start_identity() {
+  // Fleet mode reads no table: the lines are from other machines.
+  if (!config_.wireguard_peer_table || config_.syslog_host_label) return;
+  PeerIdentitySettings settings;
+  settings.kernel = has_net_admin();
+  if (!settings.kernel) {
+    log_.warn("no CAP_NET_ADMIN: the kernel's WireGuard peer tables are not read; line metrics go on",
+              "hint=\"grant CAP_NET_ADMIN (docs/deploy.md) or run with --no-wireguard.peer-table\"");
+  }
+  const bool kernel = settings.kernel;
+  settings.uapi_dir = config_.wireguard_uapi_dir;
+  settings.limits.max_peers = config_.peers_max;
+  settings.max_interfaces = config_.interfaces_max;
+  identity_ = std::make_unique<PeerIdentity>(std::move(settings), log_);
+  PeerNames names = load_names();
+  log_.info("reading peer tables", "kernel={} uapi_dir={} names={}", kernel, LogValue{config_.wireguard_uapi_dir},
+            names.size());
+  identity_->set_names(std::move(names));
+}
+
 void Exporter::stop() {
   if (stop_signals_) stop_signals_->cancel();
   if (reload_signals_) reload_signals_->cancel();
@@ -240,8 +281,13 @@ void Exporter::stop() {
 }
 
 void Exporter::reload() {
+  if (identity_) {
+    PeerNames names = load_names();
+    log_.info("peer names reloaded", "names={}", names.size());
+    identity_->set_names(std::move(names));
+  }
   if (!web_config_ || !http_) {
-    log_.info("SIGHUP ignored", "reason=\"no --web.config.file\"");
+    if (!identity_) log_.info("SIGHUP ignored", "reason=\"no --web.config.file\"");
   } else if (std::string error = http_->reload_web_config(); !error.empty()) {
     log_.error("web config not reloaded, keeping the previous one", "err={}",
                LogValue{"--web.config.file: " + error});
@@ -261,7 +307,7 @@ std::optional<StartupError> Exporter::replay_all() {
 std::unique_ptr<MetricsPage> Exporter::make_page() {
   if (udp_ != nullptr) udp_->poll_drops();
   return std::make_unique<MetricsPage>(state_, self_, PageOptions{config_.endpoint_label, config_.syslog_host_label},
-                                       clock_.now());
+                                       clock_.now(), identity_ ? identity_->read(state_) : nullptr);
 }
 
 std::string Exporter::scrape() { return make_page()->render_all(); }

@@ -38,6 +38,7 @@
 
 #include "clock.h"
 #include "errors.h"
+#include "identity/peer_identity.h"
 #include "inputs/input.h"
 #include "log.h"
 #include "metrics/metrics_page.h"
@@ -103,6 +104,9 @@ class Exporter {
 
   std::optional<StartupError> start_inputs();
   std::optional<StartupError> start_http();
+  // The peer tables (docs/metrics.md, "Peer identity"), unless off or in fleet mode.
+  void start_identity();
+  PeerNames load_names() const;
   // A fresh page for one scrape: everything read at scrape time is read here.
   std::unique_ptr<MetricsPage> make_page();
   void await_signals();
@@ -121,6 +125,7 @@ class Exporter {
   std::vector<RunningInput> inputs_;             // in the order they started
   UdpInput* udp_ = nullptr;                      // in inputs_: polled for drops at each scrape
   std::unique_ptr<HttpServer> http_;             // /metrics, /, /-/healthy, /-/ready
+  std::unique_ptr<PeerIdentity> identity_;       // peer tables read at each scrape; null: not read
   std::optional<boost::asio::signal_set> stop_signals_;    // SIGTERM, SIGINT: stop()
   std::optional<boost::asio::signal_set> reload_signals_;  // SIGHUP: reload()
 };

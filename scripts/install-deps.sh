@@ -8,7 +8,7 @@ set -euo pipefail
 build_packages=(
   g++ cmake ninja-build pkg-config git
   libre2-dev libfmt-dev prometheus-cpp-dev libboost-dev libboost-program-options-dev
-  libssl-dev zlib1g-dev libyaml-cpp-dev libcrypt-dev
+  libssl-dev zlib1g-dev libyaml-cpp-dev libcrypt-dev libmnl-dev
 )
 test_packages=(
   catch2 libbenchmark-dev
@@ -16,6 +16,7 @@ test_packages=(
   wireguard-go wireguard-tools bsdutils
   clang libclang-rt-14-dev
   systemd dpkg-dev
+  wireguard-go wireguard-tools iputils-ping
 )
 
 packages=("${build_packages[@]}")

@@ -45,6 +45,17 @@ inline constexpr Info kEndpointChanges{
 inline constexpr Info kPeers{
     "wireguard_peers", "gauge", "Peers the exporter tracks on the interface."};
 
+// Peer identity, from the interfaces' own peer tables (identity/peer_identity.h).
+inline constexpr Info kPeerInfo{
+    "wireguard_peer_info", "gauge",
+    "One series per peer of an interface's peer table: its public key, its kernel id once linked, its name; always 1."};
+inline constexpr Info kPeerReceiveBytes{
+    "wireguard_peer_receive_bytes_total", "counter", "Bytes received from the peer, from the peer table."};
+inline constexpr Info kPeerTransmitBytes{
+    "wireguard_peer_transmit_bytes_total", "counter", "Bytes sent to the peer, from the peer table."};
+inline constexpr Info kPeerAllowedIpsInfo{
+    "wireguard_peer_allowed_ips_info", "gauge", "One series per allowed IP block of the peer; always 1."};
+
 // The exporter's own metrics.
 inline constexpr Info kBuildInfo{
     "wireguard_events_exporter_build_info", "gauge",
@@ -75,5 +86,12 @@ inline constexpr Info kLastMessageTimestamp{
 inline constexpr Info kConnectionsRefused{
     "wireguard_events_exporter_connections_refused_total", "counter",
     "Syslog connections refused: over --syslog.tcp-max-connections, or a failed TLS handshake."};
+
+inline constexpr Info kPeerTableReads{
+    "wireguard_events_exporter_peer_table_reads_total", "counter",
+    "Reads of an interface's peer table, by result: ok or error."};
+inline constexpr Info kPeersUnresolved{
+    "wireguard_events_exporter_peers_unresolved", "gauge",
+    "Peers whose kernel id and public key are not linked: table peers without an id plus tracked ids without a table peer."};
 
 }  // namespace wgevents::metric

@@ -60,7 +60,9 @@ const metric::Info* section_info(int section) {
       &metric::kPeerEvents,   &metric::kInterfaceEvents,  &metric::kNoRouteErrors,
       &metric::kLastHandshakeTimestamp, &metric::kLastHandshakeAge, &metric::kLastSeenTimestamp,
       &metric::kHandshakeAttempts, &metric::kEndpointInfo, &metric::kEndpointChanges,
-      &metric::kPeers,
+      &metric::kPeers, &metric::kPeerInfo, &metric::kPeerReceiveBytes, &metric::kPeerTransmitBytes,
+      &metric::kPeerAllowedIpsInfo, nullptr /* self: prometheus-cpp writes its own */,
+      &metric::kPeerTableReads, &metric::kPeersUnresolved,
   };
   return section < static_cast<int>(std::size(kInfos)) ? kInfos[section] : nullptr;
 }
@@ -106,8 +108,25 @@ void append_errno_label(std::string& out, std::int32_t error) {
   }
 }
 
-MetricsPage::MetricsPage(const WireguardState& state, const SelfMetrics& self, PageOptions options, double now)
-    : state_(state), self_(self), options_(options), now_(now) {}
+MetricsPage::MetricsPage(const WireguardState& state, const SelfMetrics& self, PageOptions options, double now,
+                         std::shared_ptr<const PeerIdentitySnapshot> identity)
+    : state_(state), self_(self), options_(options), now_(now) {
+  if (identity) identity_.emplace(std::move(identity));
+}
+
+bool MetricsPage::is_identity(Section section) {
+  switch (section) {
+    case Section::peer_info:
+    case Section::receive_bytes:
+    case Section::transmit_bytes:
+    case Section::allowed_ips:
+    case Section::table_reads:
+    case Section::peers_unresolved:
+      return true;
+    default:
+      return false;
+  }
+}
 
 void MetricsPage::write_header(std::string& out) const {
   const metric::Info* info = section_info(static_cast<int>(section_));
@@ -130,15 +149,15 @@ void MetricsPage::write_peer_rows(std::string& out, const PeerState& peer) const
       }
       break;
     case Section::last_handshake:
-      if (peer.last_handshake > 0) {
+      if (const double t = last_handshake(peer); t > 0) {
         open_peer_row(out, state_, options_.host_label, metric::kLastHandshakeTimestamp.name, iface, peer);
-        close_row(out, peer.last_handshake);
+        close_row(out, t);
       }
       break;
     case Section::handshake_age:
-      if (peer.last_handshake > 0) {
+      if (const double t = last_handshake(peer); t > 0) {
         open_peer_row(out, state_, options_.host_label, metric::kLastHandshakeAge.name, iface, peer);
-        close_row(out, now_ - peer.last_handshake);
+        close_row(out, now_ - t);
       }
       break;
     case Section::last_seen:
@@ -212,6 +231,12 @@ bool MetricsPage::write_rows(std::string& out) {
       ++position_;
       return true;
     }
+    case Section::peer_info: return identity_->write_next(PeerIdentityRows::Family::info, out);
+    case Section::receive_bytes: return identity_->write_next(PeerIdentityRows::Family::receive_bytes, out);
+    case Section::transmit_bytes: return identity_->write_next(PeerIdentityRows::Family::transmit_bytes, out);
+    case Section::allowed_ips: return identity_->write_next(PeerIdentityRows::Family::allowed_ips, out);
+    case Section::table_reads: return identity_->write_next(PeerIdentityRows::Family::table_reads, out);
+    case Section::peers_unresolved: return identity_->write_next(PeerIdentityRows::Family::unresolved, out);
     case Section::self:
       if (position_ > 0) return false;
       out += self_.render();
@@ -231,8 +256,8 @@ bool MetricsPage::write_rows(std::string& out) {
 
 bool MetricsPage::next(std::string& out) {
   while (section_ != Section::done && out.size() < kPieceBytes) {
-    if (section_ == Section::endpoint_info && !options_.endpoint_label) {
-      section_ = Section::endpoint_changes;
+    if ((section_ == Section::endpoint_info && !options_.endpoint_label) || (is_identity(section_) && !identity_)) {
+      section_ = static_cast<Section>(static_cast<int>(section_) + 1);
       continue;
     }
     if (!header_written_) {

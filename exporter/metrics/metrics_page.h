@@ -9,7 +9,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
+
+#include "identity/peer_identity.h"
 
 #include "metrics/self_metrics.h"
 #include "state/wireguard_state.h"
@@ -25,7 +29,10 @@ struct PageOptions {
 class MetricsPage : public ChunkSource {
  public:
   // `now`: Unix time of the scrape, for wireguard_peer_last_handshake_age_seconds.
-  MetricsPage(const WireguardState& state, const SelfMetrics& self, PageOptions options, double now);
+  // `identity`: this scrape's peer tables (docs/metrics.md, "Peer identity"); without one the
+  // page has no identity families.
+  MetricsPage(const WireguardState& state, const SelfMetrics& self, PageOptions options, double now,
+              std::shared_ptr<const PeerIdentitySnapshot> identity = nullptr);
 
   bool next(std::string& out) override;
 
@@ -37,8 +44,15 @@ class MetricsPage : public ChunkSource {
  private:
   enum class Section {
     peer_events, interface_events, no_route, last_handshake, handshake_age, last_seen,
-    attempts, endpoint_info, endpoint_changes, peers, self, done,
+    attempts, endpoint_info, endpoint_changes, peers,
+    peer_info, receive_bytes, transmit_bytes, allowed_ips,  // identity: only with a snapshot
+    self, table_reads, peers_unresolved, done,
   };
+  static bool is_identity(Section section);
+  // The peer's last handshake: the later of its line's and its table's (when linked).
+  double last_handshake(const PeerState& peer) const {
+    return identity_ ? identity_->snapshot().last_handshake(peer) : peer.last_handshake;
+  }
   void write_header(std::string& out) const;
   // Writes the rows of one peer or interface at `position_`; false when the section is done.
   bool write_rows(std::string& out);
@@ -48,6 +62,7 @@ class MetricsPage : public ChunkSource {
   const SelfMetrics& self_;
   PageOptions options_;
   double now_;
+  std::optional<PeerIdentityRows> identity_;
   Section section_ = Section::peer_events;
   bool header_written_ = false;
   std::size_t position_ = 0;  // peer slot or interface index within the section

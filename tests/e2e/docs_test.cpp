@@ -8,7 +8,10 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "exporter_process.h"
+#include "fake_uapi_server.h"
 #include "tsv.h"
 
 using namespace wgevents::testing;
@@ -84,11 +87,33 @@ std::map<std::string, Scraped> scraped_metrics(const std::string& page) {
 }
 
 std::string scrape_with_every_family() {
-  // traffic.log has an event of each domain family; the replay keeps serving afterwards.
-  ExporterProcess exporter({"--syslog.udp-listen-address=", "--replay=" + data_path("e2e/traffic.log")});
-  REQUIRE(exporter.started());
-  exporter.wait_for("wireguard_events_exporter_messages_received_total", "file", 22);
-  return exporter.scrape_text();
+  // traffic.log has an event of each domain family; the replay keeps serving afterwards. A
+  // UAPI socket gives wg0 a peer table whose first peer has peer 1's endpoint (so it is linked)
+  // and a name from the names file.
+  char dir[] = "/tmp/wgevents-docs-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string names = std::string(dir) + "/names";
+  {
+    std::ofstream(names) << "CNYkaRyvxhVR03yIO99cQHi/sXstLvSlA88euaCOv0M= alice\n";
+  }
+  std::string page;
+  {
+    FakeUapiServer uapi(dir, "wg0",
+                        "public_key=08d624691cafc61551d37c883bdf5c4078bfb17b2d2ef4a503cf1eb9a08ebf43\n"
+                        "endpoint=192.0.2.1:51820\nrx_bytes=10\ntx_bytes=20\nallowed_ip=10.7.0.2/32\n"
+                        "public_key=9f2a8422371a8217185bdc7b78e398f8ec214cfba6295fa94972be318549be60\n"
+                        "errno=0\n\n");
+    ExporterProcess exporter({"--syslog.udp-listen-address=", "--replay=" + data_path("e2e/traffic.log"),
+                              std::string("--wireguard.uapi-dir=") + dir, "--wireguard.config-files=",
+                              "--peers.names-file=" + names});
+    REQUIRE(exporter.started());
+    exporter.wait_for("wireguard_events_exporter_messages_received_total", "file", 22);
+    page = exporter.scrape_text();
+  }
+  unlink(names.c_str());
+  rmdir(dir);
+  REQUIRE(page.find("wireguard_peer_info{interface=\"wg0\",peer=\"1\",public_key=\"CNYkaRyvxhVR03yIO99cQHi/sXstLvSlA88euaCOv0M=\",name=\"alice\"} 1") != std::string::npos);
+  return page;
 }
 
 }  // namespace

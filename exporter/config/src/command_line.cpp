@@ -16,7 +16,7 @@ namespace po = boost::program_options;
 
 constexpr std::string_view kProgramName = "wireguard_events_exporter";
 
-enum class FlagGroup : std::uint8_t { web, syslog, kmsg, replay, limits, logging, program };
+enum class FlagGroup : std::uint8_t { web, syslog, kmsg, replay, identity, limits, logging, program };
 
 constexpr std::string_view group_title(FlagGroup group) {
   switch (group) {
@@ -24,6 +24,7 @@ constexpr std::string_view group_title(FlagGroup group) {
     case FlagGroup::syslog: return "Syslog inputs";
     case FlagGroup::kmsg: return "Kernel log device";
     case FlagGroup::replay: return "Replay";
+    case FlagGroup::identity: return "Peer identity";
     case FlagGroup::limits: return "Limits and labels";
     case FlagGroup::logging: return "Logging";
     case FlagGroup::program: return "Program";
@@ -78,6 +79,15 @@ constexpr FlagSpec kFlags[] = {
      "read this file (- for standard input) line by line as if received, then keep serving"},
     {FlagGroup::replay, "once", "", false, "off",
      "with --replay: print the metrics page to standard output after the file and exit"},
+
+    {FlagGroup::identity, "wireguard.peer-table", "", true, "on",
+     "read each WireGuard interface's peer table (netlink, UAPI sockets) for keys, names and bytes; off in fleet mode"},
+    {FlagGroup::identity, "wireguard.uapi-dir", "DIR", false, "/var/run/wireguard",
+     "where userspace implementations (wireguard-go, boringtun) put their UAPI sockets; empty: none"},
+    {FlagGroup::identity, "wireguard.config-files", "GLOB", false, "/etc/wireguard/*.conf",
+     "wg-quick files whose [Peer] comments name peers (# friendly_name = alice); empty: none"},
+    {FlagGroup::identity, "peers.names-file", "FILE", false, "none",
+     "PUBLIC_KEY NAME lines; these names win over the config files'; read again on SIGHUP"},
 
     {FlagGroup::limits, "peers.max", "N", false, "10000",
      "most peers tracked at once; docs/metrics.md says what happens to further ones"},
@@ -314,6 +324,11 @@ std::optional<std::string> build_config(const po::variables_map& given, Config& 
   // Replay.
   text_flag("replay", config.replay);
 
+  // Peer identity.
+  text_flag("wireguard.uapi-dir", config.wireguard_uapi_dir);
+  text_flag("wireguard.config-files", config.wireguard_config_files);
+  text_flag("peers.names-file", config.peers_names_file);
+
   // Limits.
   if (auto error = cap("peers.max", config.peers_max)) return error;
   if (auto error = cap("interfaces.max", config.interfaces_max)) return error;
@@ -335,6 +350,7 @@ std::optional<std::string> build_config(const po::variables_map& given, Config& 
     if (flag.name == "kmsg.from-start") switch_flag(flag, config.kmsg_from_start);
     if (flag.name == "once") switch_flag(flag, config.once);
     if (flag.name == "endpoint-label") switch_flag(flag, config.endpoint_label);
+    if (flag.name == "wireguard.peer-table") switch_flag(flag, config.wireguard_peer_table);
   }
 
   // Flags that mean nothing, or less than they promise, without another one.

@@ -55,6 +55,10 @@ std::string field(const Config& config, const std::string& name) {
   if (name == "kmsg_from_start") return on_off(config.kmsg_from_start);
   if (name == "replay") return config.replay;
   if (name == "once") return on_off(config.once);
+  if (name == "wireguard_peer_table") return on_off(config.wireguard_peer_table);
+  if (name == "wireguard_uapi_dir") return config.wireguard_uapi_dir;
+  if (name == "wireguard_config_files") return config.wireguard_config_files;
+  if (name == "peers_names_file") return config.peers_names_file;
   if (name == "peers_max") return std::to_string(config.peers_max);
   if (name == "interfaces_max") return std::to_string(config.interfaces_max);
   if (name == "hosts_max") return std::to_string(config.hosts_max);
@@ -96,7 +100,7 @@ TEST_CASE("no flags gives the defaults of docs/cli.md") {
   CHECK(outcome.error.empty());
   CHECK(outcome.output.empty());
   const auto rows = read_tsv("config/defaults.tsv");
-  CHECK(rows.size() == 22);  // one per Config field
+  CHECK(rows.size() == 26);  // one per Config field
   for (const auto& row : rows) {
     INFO("defaults.tsv line " << row.line_number << ": " << row.columns.at(0));
     CHECK(field(outcome.config, row.columns.at(0)) == row.columns.at(1));
@@ -160,7 +164,7 @@ TEST_CASE("the help text lists exactly the flags of the contract, each with its 
   }
   const std::string help = command_line_help();
   const auto contract = contract_flags();
-  REQUIRE(contract.size() == 27);
+  REQUIRE(contract.size() == 32);
   CHECK(flags_in(help) == std::set<std::string>(contract.begin(), contract.end()));
   for (const char* group : {"\nWeb:\n", "\nSyslog inputs:\n", "\nKernel log device:\n",
                             "\nReplay:\n", "\nLimits and labels:\n", "\nLogging:\n"}) {

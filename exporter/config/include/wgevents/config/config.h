@@ -58,6 +58,12 @@ struct Config {
   std::string replay;  // --replay, empty: none; "-" is standard input
   bool once = false;   // --once, only with a replay file
 
+  // Peer identity (docs/metrics.md, "Peer identity").
+  bool wireguard_peer_table = true;                          // --[no-]wireguard.peer-table
+  std::string wireguard_uapi_dir = "/var/run/wireguard";     // --wireguard.uapi-dir, empty: none
+  std::string wireguard_config_files = "/etc/wireguard/*.conf";  // --wireguard.config-files, a glob
+  std::string peers_names_file;                              // --peers.names-file, empty: none
+
   // Limits and labels. Every cap is at least 1.
   std::uint32_t peers_max = 10000;     // --peers.max
   std::uint32_t interfaces_max = 64;   // --interfaces.max
