@@ -86,7 +86,7 @@ std::shared_ptr<const PeerIdentitySnapshot> PeerIdentity::read(const WireguardSt
   constexpr auto kCreated = static_cast<std::size_t>(EventKind::peer_created);
   for (const PeerState& peer : state.peer_slots()) {
     if (!peer.in_use) continue;
-    tracked[peer.interface].push_back({peer.id, peer.endpoint, peer.events[kCreated] > 0});
+    tracked[peer.interface].push_back({peer.id, peer.naming, peer.endpoint, peer.events[kCreated] > 0});
   }
   std::unordered_map<std::string_view, std::uint16_t> state_index;
   for (std::size_t i = 0; i < state_interfaces.size(); ++i) {
@@ -101,9 +101,9 @@ std::shared_ptr<const PeerIdentitySnapshot> PeerIdentity::read(const WireguardSt
     if (index != state_index.end()) {
       entry.links = link_peers(table, tracked[index->second]);
       for (std::size_t p = 0; p < table.peers.size(); ++p) {
-        const auto& id = entry.links.id_of_peer[p];
-        if (id && table.peers[p].last_handshake > 0) {
-          snapshot->table_handshake[PeerIdentitySnapshot::handshake_key(index->second, *id)] =
+        const auto& linked = entry.links.id_of_peer[p];
+        if (linked && table.peers[p].last_handshake > 0) {
+          snapshot->table_handshake[PeerIdentitySnapshot::handshake_key(index->second, linked->naming, linked->id)] =
               table.peers[p].last_handshake;
         }
       }
@@ -196,9 +196,14 @@ bool PeerIdentityRows::write_next(Family family, std::string& out) {
       out += "{interface=\"";
       append_label_value(out, interface.name);
       out += '"';
-      if (const auto& id = interface.links.id_of_peer[p]) {
+      if (const auto& linked = interface.links.id_of_peer[p]) {
         out += ",peer=\"";
-        append_count(out, *id);
+        if (linked->naming == PeerNaming::key_abbreviation) {
+          char printed[kKeyAbbreviationBytes];
+          out.append(printed, write_key_abbreviation(linked->id, printed));
+        } else {
+          append_count(out, linked->id);
+        }
         out += '"';
       }
       out += ",public_key=\"";

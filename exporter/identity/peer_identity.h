@@ -53,14 +53,15 @@ struct PeerIdentitySnapshot {
   std::map<std::string, std::array<std::uint64_t, 2>> reads;
   // Linked ids' table handshakes, for the merge into last_handshake_timestamp_seconds:
   // (state interface index, id) -> Unix seconds.
-  std::unordered_map<std::uint64_t, double> table_handshake;  // key: interface << 48 ^ id
+  std::unordered_map<std::uint64_t, double> table_handshake;  // key: handshake_key()
 
-  static std::uint64_t handshake_key(std::uint16_t interface, std::uint64_t id) {
-    return (static_cast<std::uint64_t>(interface) << 48) ^ id;
+  // Kernel ids and packed abbreviations both fit 48 bits; the naming and interface go above.
+  static std::uint64_t handshake_key(std::uint16_t interface, PeerNaming naming, std::uint64_t id) {
+    return (static_cast<std::uint64_t>(interface) << 49) ^ (static_cast<std::uint64_t>(naming) << 48) ^ id;
   }
   // The later of the line's and the table's handshake for a tracked peer.
   double last_handshake(const PeerState& peer) const {
-    auto it = table_handshake.find(handshake_key(peer.interface, peer.id));
+    auto it = table_handshake.find(handshake_key(peer.interface, peer.naming, peer.id));
     return it == table_handshake.end() || it->second < peer.last_handshake ? peer.last_handshake : it->second;
   }
 };

@@ -1,6 +1,7 @@
 #include "peer_links.h"
 
 #include <algorithm>
+#include <string>
 #include <unordered_map>
 
 namespace wgevents {
@@ -37,11 +38,27 @@ InterfaceLinks link_peers(const InterfaceTable& table, std::span<const TrackedPe
     if (!inserted) it->second = kAmbiguous;
   }
 
+  // Key abbreviation -> the one table peer whose key has it, or kAmbiguous.
+  std::unordered_map<std::uint64_t, std::size_t> by_abbreviation;
+  for (const TrackedPeer& t : tracked) {
+    if (t.naming != PeerNaming::key_abbreviation) continue;
+    by_abbreviation.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string key = base64_key(table.peers[i].public_key);
+      const std::string printed = key.substr(0, 4) + "\u2026" + key.substr(39, 4);
+      const auto packed = pack_key_abbreviation(printed);
+      if (!packed) continue;
+      auto [it, inserted] = by_abbreviation.emplace(*packed, i);
+      if (!inserted) it->second = kAmbiguous;
+    }
+    break;
+  }
+
   // Creation order, when every table peer's creation was seen (and only then).
   std::vector<std::size_t> created;  // indices into `tracked`
   if (table.source == TableSource::kernel) {
     for (std::size_t t = 0; t < tracked.size(); ++t) {
-      if (tracked[t].creation_seen) created.push_back(t);
+      if (tracked[t].creation_seen && tracked[t].naming == PeerNaming::kernel_id) created.push_back(t);
     }
     if (created.size() == n) {
       std::sort(created.begin(), created.end(),
@@ -61,9 +78,13 @@ InterfaceLinks link_peers(const InterfaceTable& table, std::span<const TrackedPe
       auto it = by_endpoint.find(comparable(tracked[t].endpoint));
       if (it != by_endpoint.end() && it->second != kAmbiguous) from_endpoint = it->second;
     }
-    const std::size_t from_order = by_order[t];
-    if (from_endpoint != kNone && from_order != kNone && from_endpoint != from_order) continue;
-    candidate[t] = from_endpoint != kNone ? from_endpoint : from_order;
+    std::size_t from_name = by_order[t];  // creation order (kernel) or key abbreviation (userspace)
+    if (tracked[t].naming == PeerNaming::key_abbreviation) {
+      auto it = by_abbreviation.find(tracked[t].id);
+      from_name = it == by_abbreviation.end() || it->second == kAmbiguous ? kNone : it->second;
+    }
+    if (from_endpoint != kNone && from_name != kNone && from_endpoint != from_name) continue;
+    candidate[t] = from_endpoint != kNone ? from_endpoint : from_name;
   }
 
   // A table peer claimed by two ids links neither.
@@ -77,7 +98,7 @@ InterfaceLinks link_peers(const InterfaceTable& table, std::span<const TrackedPe
   for (std::size_t t = 0; t < tracked.size(); ++t) {
     const std::size_t c = candidate[t];
     if (c == kNone || claims[c] != 1) continue;
-    links.id_of_peer[c] = tracked[t].id;
+    links.id_of_peer[c] = tracked[t];
     ++linked;
   }
   links.unresolved = (n - linked) + (tracked.size() - linked);

@@ -7,6 +7,9 @@
 //   creates them and lists each interface's peers in creation order. When `Peer N created` was
 //   seen for as many tracked ids as the table has peers, the n-th smallest of those ids is the
 //   n-th table peer.
+// - Key abbreviation (userspace implementations): wireguard-go and amneziawg-go name a peer in
+//   their log by `BfzC…3sz4`, the first and last characters of its key. One table key with
+//   that abbreviation links it; two (48 bits can collide) link nothing.
 // - A wrong link is worse than none: an id whose two signals name different table peers, and
 //   a table peer claimed by two ids, stay unresolved.
 //
@@ -28,14 +31,16 @@ namespace wgevents {
 
 // What the exporter's state knows of one peer id on the interface.
 struct TrackedPeer {
-  std::uint64_t id = 0;
+  std::uint64_t id = 0;       // a kernel id, or a packed key abbreviation (event.h)
+  PeerNaming naming = PeerNaming::kernel_id;
   Endpoint endpoint;          // from its last line; family none while unknown
   bool creation_seen = false; // a `Peer N created` line was counted for it
 };
 
 struct InterfaceLinks {
-  // For each table peer (same index as InterfaceTable::peers), the id linked to it.
-  std::vector<std::optional<std::uint64_t>> id_of_peer;
+  // For each table peer (same index as InterfaceTable::peers), the tracked peer linked to it
+  // (only its id and naming are meaningful).
+  std::vector<std::optional<TrackedPeer>> id_of_peer;
   // Table peers without an id plus tracked ids without a table peer
   // (wireguard_events_exporter_peers_unresolved).
   std::size_t unresolved = 0;

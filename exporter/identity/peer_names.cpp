@@ -2,6 +2,8 @@
 
 #include <glob.h>
 
+#include <cerrno>
+
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -170,7 +172,10 @@ PeerNames load_peer_names(const std::string& config_glob, const std::string& nam
   PeerNames names;
   if (!config_glob.empty()) {
     glob_t matches{};
-    const int result = glob(config_glob.c_str(), GLOB_ERR, nullptr, &matches);
+    // A directory that does not exist (no credentials loaded) matches nothing; one that cannot
+    // be read (/etc/wireguard is 0700 root) is worth a warning.
+    const int result = glob(config_glob.c_str(), 0, [](const char*, int error) { return error == ENOENT ? 0 : 1; },
+                            &matches);
     if (result == 0) {
       for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
         const std::string path = matches.gl_pathv[i];
