@@ -339,7 +339,7 @@ constexpr std::string_view kInterfaceNames[] = {
 };
 
 // `error %d` of no_route and the `error` label the exporter gives it (metrics.md): the symbolic
-// name of the negated code, or the code as printed when no errno has that number.
+// name of the negated code, or `other` for a code the kernel's route lookups never return.
 struct RouteError {
   std::int32_t code;
   std::string_view label;
@@ -347,7 +347,7 @@ struct RouteError {
 };
 constexpr RouteError kRouteErrors[] = {
     {-101, "ENETUNREACH", 40}, {-113, "EHOSTUNREACH", 25}, {-22, "EINVAL", 10},
-    {-1, "EPERM", 15},         {-13, "EACCES", 8},         {-1000, "-1000", 2},
+    {-1, "EPERM", 15},         {-13, "EACCES", 8},         {-1000, "other", 2},
 };
 constexpr std::size_t kRouteErrorCount = std::size(kRouteErrors);
 

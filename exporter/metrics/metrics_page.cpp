@@ -110,7 +110,7 @@ void append_errno_label(std::string& out, std::int32_t error) {
 
 MetricsPage::MetricsPage(const WireguardState& state, const SelfMetrics& self, PageOptions options, double now,
                          std::shared_ptr<const PeerIdentitySnapshot> identity)
-    : state_(state), self_(self), options_(options), now_(now) {
+    : state_(state), self_(self), options_(options), now_(now), peers_created_(state.peers_created()) {
   if (identity) identity_.emplace(std::move(identity));
 }
 
@@ -133,6 +133,25 @@ void MetricsPage::write_header(std::string& out) const {
   if (info == nullptr) return;
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", info->name, info->help,
                  info->name, info->type);
+}
+
+void MetricsPage::write_no_route_row(std::string& out, const InterfaceState& iface,
+                                     const NoRouteCount& n) const {
+  out += metric::kNoRouteErrors.name;
+  out += '{';
+  append_interface_label(out, state_, options_.host_label, iface);
+  out += ",family=\"";
+  out += n.family == IpAddress::Family::ipv4   ? "ipv4"
+         : n.family == IpAddress::Family::ipv6 ? "ipv6"
+                                               : "unknown";
+  out += "\",error=\"";
+  if (n.error == kNoRouteOtherError) {
+    out += "other";
+  } else {
+    append_errno_label(out, n.error);
+  }
+  out += '"';
+  close_row(out, n.count);
 }
 
 void MetricsPage::write_peer_rows(std::string& out, const PeerState& peer) const {
@@ -209,19 +228,13 @@ bool MetricsPage::write_rows(std::string& out) {
           close_row(out, iface.events[e]);
         }
       } else if (section_ == Section::no_route) {
-        for (const auto& n : iface.no_route) {
-          out += metric::kNoRouteErrors.name;
-          out += '{';
-          append_interface_label(out, state_, options_.host_label, iface);
-          out += ",family=\"";
-          out += n.family == IpAddress::Family::ipv4   ? "ipv4"
-                 : n.family == IpAddress::Family::ipv6 ? "ipv6"
-                                                       : "unknown";
-          out += "\",error=\"";
-          append_errno_label(out, n.error);
-          out += '"';
-          close_row(out, n.count);
+        // One row per call, so a piece stays bounded however many rows an interface has.
+        if (entry_ < iface.no_route.size()) {
+          write_no_route_row(out, iface, iface.no_route[entry_]);
+          ++entry_;
+          return true;
         }
+        entry_ = 0;
       } else {
         out += metric::kPeers.name;
         out += '{';
@@ -245,8 +258,12 @@ bool MetricsPage::write_rows(std::string& out) {
     case Section::done:
       return false;
     default:
-      // A peer section: skip free slots.
-      while (position_ < peers.size() && !peers[position_].in_use) ++position_;
+      // A peer section: skip free slots, and peers added since the page began (one evicted and
+      // back in a slot not yet walked would otherwise be written twice).
+      while (position_ < peers.size() &&
+             (!peers[position_].in_use || peers[position_].created > peers_created_)) {
+        ++position_;
+      }
       if (position_ >= peers.size()) return false;
       write_peer_rows(out, peers[position_]);
       ++position_;

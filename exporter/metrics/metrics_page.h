@@ -2,13 +2,17 @@
 //
 // No series objects exist between scrapes: each scrape walks the peer slots and writes text
 // in pieces of about 64 KiB, so 10,000 peers x 19 events cost a 64 KiB buffer, not hundreds of
-// MB of label strings. Between pieces the io_context goes on taking in lines; a peer created
-// or removed meanwhile may be missing from some families of that one scrape.
+// MB of label strings. A piece ends after the rows of one peer, one interface's events, or one
+// no_route row that take it past kPieceBytes, so no piece exceeds kMaxPieceBytes whatever the
+// state holds. Between pieces the io_context goes on taking in lines; a peer removed meanwhile
+// may be missing from some families of that one scrape, and a peer added meanwhile is in none
+// (so a peer evicted and seen again is never written twice).
 //
 // The state and self metrics must outlive the page. Used on the io_context thread only.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +44,9 @@ class MetricsPage : public ChunkSource {
   std::string render_all();
 
   static constexpr std::size_t kPieceBytes = 64 * 1024;
+  // The most one piece can hold: kPieceBytes plus the largest group of rows written at once (a
+  // peer's 19 event rows with a 255-byte host name, all escaped, is about 13 KiB).
+  static constexpr std::size_t kMaxPieceBytes = kPieceBytes + 32 * 1024;
 
  private:
   enum class Section {
@@ -57,15 +64,18 @@ class MetricsPage : public ChunkSource {
   // Writes the rows of one peer or interface at `position_`; false when the section is done.
   bool write_rows(std::string& out);
   void write_peer_rows(std::string& out, const PeerState& peer) const;
+  void write_no_route_row(std::string& out, const InterfaceState& iface, const NoRouteCount& n) const;
 
   const WireguardState& state_;
   const SelfMetrics& self_;
   PageOptions options_;
   double now_;
   std::optional<PeerIdentityRows> identity_;
+  std::uint64_t peers_created_;  // the state's count when the page began: newer peers are skipped
   Section section_ = Section::peer_events;
   bool header_written_ = false;
   std::size_t position_ = 0;  // peer slot or interface index within the section
+  std::size_t entry_ = 0;     // no_route: the row within the interface's list
 };
 
 // Prometheus text format label value: backslash, double quote and newline escaped.

@@ -1,5 +1,8 @@
 #include "wireguard_state.h"
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstring>
 
 namespace wgevents {
@@ -27,11 +30,26 @@ bool same_endpoint(const Endpoint& a, const Endpoint& b) {
   return a.address == b.address && a.port == b.port && a.scope_id == b.scope_id;
 }
 
+// What IPv4 and IPv6 route lookups, policy routing rules and IPsec policy lookups return to
+// WireGuard's send path (net/ipv4/route.c, fib_semantics.c, net/ipv6/route.c, ip6_output.c,
+// net/xfrm/xfrm_policy.c in Linux 6.1).
+constexpr std::array<std::int32_t, kNoRouteErrorValues - 1> kRouteLookupErrnos = {
+    EPERM,  ENOENT,  ESRCH,        EAGAIN,        ENOMEM,   EACCES,      ENODEV,  EINVAL,
+    EREMOTE, EMSGSIZE, EAFNOSUPPORT, EADDRNOTAVAIL, ENETDOWN, ENETUNREACH, ENOBUFS, EHOSTUNREACH,
+};
+
 }  // namespace
 
-WireguardState::WireguardState(StateLimits limits) : limits_(limits) {
-  peer_index_.reserve(limits_.max_peers);
+std::int32_t bounded_no_route_error(std::int32_t error) {
+  if (error >= 0 || error == INT32_MIN) return kNoRouteOtherError;
+  const bool known = std::find(kRouteLookupErrnos.begin(), kRouteLookupErrnos.end(), -error) !=
+                     kRouteLookupErrnos.end();
+  return known ? error : kNoRouteOtherError;
 }
+
+// The index grows with the peers actually seen: sized up front for --peers.max, a generous cap
+// would cost its memory before a single peer arrives.
+WireguardState::WireguardState(StateLimits limits) : limits_(limits) {}
 
 int WireguardState::find_or_add_host(std::string_view host) {
   if (last_host_ < hosts_.size() && hosts_[last_host_] == host) return last_host_;
@@ -84,15 +102,16 @@ WireguardState::Outcome WireguardState::apply(const Event& event, double now, st
   if (is_interface_event(event.kind)) {
     iface.events[interface_event_index(event.kind)]++;
     if (event.kind == EventKind::no_route) {
+      const std::int32_t error = bounded_no_route_error(event.error);
       bool found = false;
       for (auto& n : iface.no_route) {
-        if (n.family == event.endpoint.address.family && n.error == event.error) {
+        if (n.family == event.endpoint.address.family && n.error == error) {
           n.count++;
           found = true;
           break;
         }
       }
-      if (!found) iface.no_route.push_back({event.endpoint.address.family, event.error, 1});
+      if (!found) iface.no_route.push_back({event.endpoint.address.family, error, 1});
     } else if (event.kind == EventKind::interface_destroyed || event.kind == EventKind::all_peers_removed) {
       for (std::uint32_t slot = 0; slot < peers_.size(); ++slot) {
         if (peers_[slot].in_use && peers_[slot].interface == interface) remove_peer(slot);
@@ -165,6 +184,7 @@ std::uint32_t WireguardState::find_or_add_peer(std::uint16_t interface, PeerNami
   peer.interface = interface;
   peer.id = id;
   peer.naming = naming;
+  peer.created = ++peers_created_;
   peer_index_.emplace(key, slot);
   interfaces_[interface].peers++;
   lru_push_newest(slot);

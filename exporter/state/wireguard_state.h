@@ -3,7 +3,8 @@
 // Counters live in fixed arrays inside each PeerState; series are materialised only when a
 // scrape writes the metrics page (metrics/metrics_page.h). Peers are found by (interface,
 // peer id) and kept in slots whose indices stay stable while a peer lives, so a scrape that
-// is written in pieces can walk them by index while events keep arriving between pieces.
+// is written in pieces can walk them by index while events keep arriving between pieces (and
+// skip, by PeerState::created, the peers added since it began).
 //
 // Not thread-safe: owned and used by the exporter's single io_context thread.
 #pragma once
@@ -28,15 +29,24 @@ struct StateLimits {
 // Counts of `no_route` by endpoint family and errno (wireguard_no_route_errors_total).
 struct NoRouteCount {
   IpAddress::Family family;
-  std::int32_t error;
+  std::int32_t error;  // a kernel errno, negated as printed, or kNoRouteOtherError
   std::uint64_t count;
 };
+
+// Stands for every `error N` of a no_route line that is not one of the errnos the kernel's
+// route lookups return: the number is the sender's to choose, so each value may not be a series.
+inline constexpr std::int32_t kNoRouteOtherError = 0;
+// `error` itself when it is one of those errnos (negated, as the kernel prints it), else
+// kNoRouteOtherError. At most kNoRouteErrorValues distinct results.
+std::int32_t bounded_no_route_error(std::int32_t error);
+inline constexpr std::size_t kNoRouteErrorValues = 17;
 
 struct InterfaceState {
   std::uint16_t host = 0;  // index into WireguardState::hosts()
   std::string name;
   std::array<std::uint64_t, kInterfaceEventCount> events{};
-  std::vector<NoRouteCount> no_route;  // a handful of (family, errno) pairs
+  // In order of first sighting; at most 3 families x kNoRouteErrorValues entries.
+  std::vector<NoRouteCount> no_route;
   std::uint32_t peers = 0;             // tracked peers now
 };
 
@@ -47,6 +57,7 @@ struct PeerState {
   std::uint16_t interface = 0;  // index into WireguardState::interfaces()
   std::uint64_t id = 0;         // the kernel's peer id, or a packed key abbreviation (event.h)
   PeerNaming naming = PeerNaming::kernel_id;
+  std::uint64_t created = 0;    // WireguardState::peers_created() just after this peer was added
   std::array<std::uint64_t, kPeerEventCount> events{};
   double last_handshake = 0;    // Unix seconds of the last keypair_created; 0: none seen
   double last_seen = 0;         // Unix seconds of the last line proving the peer sent something
@@ -74,6 +85,10 @@ class WireguardState {
   const std::vector<PeerState>& peer_slots() const { return peers_; }
   std::size_t peer_count() const { return peer_index_.size(); }
   std::uint64_t peers_evicted() const { return peers_evicted_; }
+  // Peers added so far (a peer evicted or destroyed and seen again counts again). A page written
+  // in pieces skips peers whose `created` is above its value at the start, so that a peer which
+  // went and came back between two pieces, into a slot not yet walked, is not written twice.
+  std::uint64_t peers_created() const { return peers_created_; }
 
  private:
   struct PeerKey {
@@ -118,6 +133,7 @@ class WireguardState {
   std::uint32_t lru_newest_ = kNoSlot;
   std::uint16_t last_interface_ = 0;  // the interface of the previous event: usually the next's
   std::uint64_t peers_evicted_ = 0;
+  std::uint64_t peers_created_ = 0;
 };
 
 }  // namespace wgevents

@@ -150,3 +150,43 @@ TEST_CASE("an endpoint that changes only its port, or only its IPv6 scope, is an
   CHECK(p->endpoint_changes == 4);
   CHECK(p->endpoint.port == 51821);
 }
+
+TEST_CASE("no_route errnos the kernel's route lookups never return all count as one value") {
+  Feed feed;
+  // Every value a line can carry, from a sender that makes up a new one for each line.
+  for (std::int32_t error = -200000; error <= 1000; error += 7) {
+    feed.line("wireguard: wg0: No route to 192.0.2.1:51820, error " + std::to_string(error));
+  }
+  feed.line("wireguard: wg0: No route to 192.0.2.1:51820, error -2147483648");
+  feed.line("wireguard: wg0: No route to 192.0.2.1:51820, error 2147483647");
+  feed.line("wireguard: wg0: No route to [2001:db8::1]:51820/0%0, error -9999");
+  const auto& routes = feed.state.interfaces().at(0).no_route;
+  CHECK(routes.size() <= 2 * kNoRouteErrorValues);
+  std::uint64_t other = 0, total = 0;
+  for (const auto& n : routes) {
+    total += n.count;
+    if (n.error == kNoRouteOtherError) other += n.count;
+  }
+  CHECK(total == (200000 + 1000) / 7 + 1 + 3);
+  // The known errnos stay themselves.
+  CHECK(bounded_no_route_error(-101) == -101);
+  CHECK(bounded_no_route_error(-113) == -113);
+  CHECK(bounded_no_route_error(-1) == -1);
+  CHECK(bounded_no_route_error(-22) == -22);
+  CHECK(bounded_no_route_error(-9999) == kNoRouteOtherError);
+  CHECK(bounded_no_route_error(101) == kNoRouteOtherError);
+  CHECK(bounded_no_route_error(INT32_MIN) == kNoRouteOtherError);
+  CHECK(other > total - kNoRouteErrorValues * 2);
+}
+
+TEST_CASE("peers are numbered in the order they were added, a returning peer anew") {
+  Feed feed(StateLimits{2, 64, 256});
+  feed.line("wireguard: wg0: Peer 1 created");
+  feed.line("wireguard: wg0: Peer 2 created");
+  CHECK(feed.peer(1)->created == 1);
+  CHECK(feed.peer(2)->created == 2);
+  feed.line("wireguard: wg0: Peer 3 created");  // evicts 1
+  feed.line("wireguard: wg0: Peer 1 created");  // evicts 2, and 1 is back
+  CHECK(feed.peer(1)->created == 4);
+  CHECK(feed.state.peers_created() == 4);
+}
