@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
@@ -116,6 +117,22 @@ void bcrypt_decoy(const std::string& password, int cost) {
       "$2b$" + std::string(cost < 10 ? "0" : "") + std::to_string(cost) + "$0123456789abcdefghijkO";
   std::string computed = crypt_string(password, setting);
   OPENSSL_cleanse(computed.data(), computed.size());
+}
+
+std::vector<int> padding_costs(int user_cost, int cost) {
+  std::vector<int> costs;
+  for (int c = std::max(user_cost, 4); c < cost && c <= 31; ++c) costs.push_back(c);
+  return costs;
+}
+
+bool check_password(const std::string& password, const std::string& hash, int cost) {
+  if (hash.empty()) {
+    bcrypt_decoy(password, cost);
+    return false;
+  }
+  const bool match = bcrypt_matches(password, hash);
+  for (int padding : padding_costs(bcrypt_cost(hash).value_or(cost), cost)) bcrypt_decoy(password, padding);
+  return match;
 }
 
 namespace {

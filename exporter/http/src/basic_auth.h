@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 namespace wgevents::basic_auth {
 
@@ -37,6 +38,18 @@ bool bcrypt_matches(const std::string& password, const std::string& hash);
 // for a user that does not exist takes as long as for one that does, so timing does not tell
 // which user names are configured.
 void bcrypt_decoy(const std::string& password, int cost);
+
+// The bcrypt costs to run, after checking a hash of `user_cost`, so that the whole check spends
+// what one run at `cost` spends: user_cost, user_cost + 1, ..., cost - 1 (as 2^u + 2^u +
+// 2^(u+1) + ... + 2^(c-1) = 2^c). Empty when user_cost >= cost.
+std::vector<int> padding_costs(int user_cost, int cost);
+
+// Checks a password for a user whose hash is `hash` (empty: no such user) and spends what one
+// bcrypt run at `cost` (the configuration's highest) spends, whoever the user is: an unknown user
+// costs one decoy run at `cost`, a user whose hash has a lower cost is padded with decoy runs
+// (padding_costs()). So the time of an answer tells neither whether the user exists nor which
+// cost their hash has; only the fixed overhead of each extra run (microseconds) differs.
+bool check_password(const std::string& password, const std::string& hash, int cost);
 
 // Credentials that bcrypt already accepted, so that a scraper sending the same header every few
 // seconds costs one bcrypt run, not one per scrape. Holds SHA-256 digests of (user, hash,

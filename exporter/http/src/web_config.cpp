@@ -4,19 +4,21 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <boost/asio/ssl/error.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string_view>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20.
 
@@ -75,6 +77,11 @@ constexpr std::array<CipherSuite, 13> kCipherSuites = {{
     {"TLS_AES_256_GCM_SHA384", ""},
     {"TLS_CHACHA20_POLY1305_SHA256", ""},
 }};
+
+constexpr char kDefaultTls12CipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 // Curves by Go's names, with OpenSSL's group names.
 struct Curve {
@@ -160,13 +167,45 @@ std::vector<std::string> string_list_field(const YAML::Node& map, std::string_vi
   return out;
 }
 
+// The configuration and everything it names are small; a file larger than this is a mistake (or
+// an attempt to make the exporter swallow one).
+constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
+
+// Reads a whole regular file. Anything else is refused rather than read: a directory reads as
+// empty (which would mean "no authentication"), and a FIFO or a device could block the reading
+// thread, which is the io_context's on a reload, for ever.
 std::string read_file(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(std::string(what) + ": cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) fail(std::string(what) + ": cannot read " + path + ": " + std::strerror(errno));
-  return content.str();
+  auto cannot = [&](const std::string& why) {
+    fail(std::string(what) + ": cannot read " + path + ": " + why);
+  };
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) cannot(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) cannot(std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) cannot("is a directory");
+  if (!S_ISREG(info.st_mode)) cannot("not a regular file");
+  if (static_cast<std::uintmax_t>(info.st_size) > kMaxFileBytes) {
+    cannot("larger than " + std::to_string(kMaxFileBytes) + " bytes");
+  }
+  std::string content;
+  char buffer[16 * 1024];
+  while (true) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) cannot(std::strerror(errno));
+    if (got == 0) break;
+    // The file may have grown since fstat().
+    if (content.size() + static_cast<std::size_t>(got) > kMaxFileBytes) {
+      cannot("larger than " + std::to_string(kMaxFileBytes) + " bytes");
+    }
+    content.append(buffer, static_cast<std::size_t>(got));
+  }
+  return content;
 }
 
 // Relative paths in the file are relative to the file's directory.
@@ -312,7 +351,11 @@ std::unique_ptr<ssl::context> make_tls_context(const YAML::Node& tls_node,
     if (!cipher_list.empty()) cipher_list += ':';
     cipher_list += found->openssl_name;
   }
-  if (!cipher_list.empty() && SSL_CTX_set_cipher_list(native, cipher_list.c_str()) != 1) {
+  // Without a list, TLS 1.2 offers what Go's crypto/tls (so the exporter toolkit) prefers, and
+  // only that part of it with forward secrecy and an AEAD cipher: no static-RSA key exchange and
+  // no CBC mode, which OpenSSL's own default list still carries.
+  if (cipher_list.empty()) cipher_list = kDefaultTls12CipherList;
+  if (SSL_CTX_set_cipher_list(native, cipher_list.c_str()) != 1) {
     fail("tls_server_config.cipher_suites: OpenSSL refused " + cipher_list);
   }
 
@@ -490,6 +533,25 @@ std::string WebConfig::summary() const {
   }
   out += " basic_auth_users=" + std::to_string(basic_auth_users());
   return out;
+}
+
+std::string reload_refusal(const WebConfig& current, const WebConfig& next) {
+  const std::string& path = current.path();
+  if (current.tls() != next.tls()) {
+    return path + (current.tls() ? ": the file no longer configures TLS" : ": the file now configures TLS") +
+           "; turning TLS on or off needs a restart";
+  }
+  if (current.basic_auth_users() > 0 && next.basic_auth_users() == 0) {
+    return path + ": the file no longer names basic_auth_users; turning authentication off needs a restart";
+  }
+  const auto verifies = [](const WebConfig& config) {
+    return config.tls() && config.settings().client_auth_type == "RequireAndVerifyClientCert";
+  };
+  if (verifies(current) && !verifies(next)) {
+    return path + ": client_auth_type is no longer RequireAndVerifyClientCert; turning client "
+                  "certificate authentication off needs a restart";
+  }
+  return {};
 }
 
 WebConfigLoad load_web_config(const std::string& path) {

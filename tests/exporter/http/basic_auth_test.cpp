@@ -187,3 +187,24 @@ TEST_CASE("checked credentials are remembered until the hash changes", "[http][a
   CHECK_FALSE(verified.contains(alice, hash));
   CHECK_FALSE(verified.contains(Credentials{"user1", "pw"}, hash));
 }
+
+TEST_CASE("a check pads a cheaper hash up to the configuration's highest cost", "[http][auth]") {
+  // 2^4 + (2^4 + ... + 2^9) = 2^10: the same bcrypt work as one run at cost 10.
+  CHECK(padding_costs(4, 10) == std::vector<int>{4, 5, 6, 7, 8, 9});
+  for (int user = 4; user <= 12; ++user) {
+    for (int highest = user; highest <= 14; ++highest) {
+      unsigned long work = 1ul << user;
+      for (int c : padding_costs(user, highest)) work += 1ul << c;
+      INFO(user << " " << highest);
+      CHECK(work == 1ul << highest);
+    }
+  }
+  CHECK(padding_costs(10, 10).empty());
+  CHECK(padding_costs(12, 10).empty());
+
+  const std::string hash = make_bcrypt_hash("alice123", "$2b$", 4);
+  CHECK(check_password("alice123", hash, 6));
+  CHECK_FALSE(check_password("wrong", hash, 6));
+  CHECK_FALSE(check_password("alice123", "", 6));  // no such user: a decoy, never a match
+  CHECK(check_password("alice123", hash, 4));
+}

@@ -124,6 +124,7 @@ struct TlsClientOptions {
   std::optional<fs::path> certificate;  // with `key`: the client's certificate
   std::optional<fs::path> key;
   int max_version = 0;  // e.g. TLS1_2_VERSION; 0: OpenSSL's default
+  std::string tls12_ciphers;  // OpenSSL's names; empty: OpenSSL's default
 };
 
 TlsClientOptions trusting(const fs::path& ca) {
@@ -178,6 +179,8 @@ class TlsClient {
     }
     if (options.max_version != 0)
       SSL_CTX_set_max_proto_version(context.native_handle(), options.max_version);
+    if (!options.tls12_ciphers.empty())
+      REQUIRE(SSL_CTX_set_cipher_list(context.native_handle(), options.tls12_ciphers.c_str()) == 1);
     return context;
   }
 
@@ -436,6 +439,37 @@ TEST_CASE("min_version refuses older clients", "[http][tls]") {
   const auto response = try_get(server.endpoint(), trusting(setup.file("ca.crt")), "/metrics");
   REQUIRE(response);
   CHECK(response->result() == http::status::ok);
+}
+
+TEST_CASE("TLS 1.2 offers only ECDHE with AEAD ciphers unless cipher_suites says otherwise",
+          "[http][tls]") {
+  Setup setup;
+  auto tls12_with = [&](const std::string& ciphers) {
+    TlsClientOptions options = trusting(setup.file("ca.crt"));
+    options.max_version = TLS1_2_VERSION;
+    options.tls12_ciphers = ciphers;
+    return options;
+  };
+  {
+    RunningServer server(routes(), setup.config(kTls));
+    // The test certificates have P-256 keys, so every suite here signs with ECDSA.
+    for (const char* cbc : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256",
+                            "ECDHE-ECDSA-AES256-SHA384"}) {
+      INFO(cbc);
+      CHECK_FALSE(try_get(server.endpoint(), tls12_with(cbc), "/metrics"));
+    }
+    for (const char* aead : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                             "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+      INFO(aead);
+      const auto response = try_get(server.endpoint(), tls12_with(aead), "/metrics");
+      REQUIRE(response);
+      CHECK(response->result() == http::status::ok);
+    }
+  }
+  // A list in the file is taken as written.
+  RunningServer server(routes(), setup.config(kTls + "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]\n"));
+  CHECK(try_get(server.endpoint(), tls12_with("ECDHE-ECDSA-AES128-SHA"), "/metrics"));
+  CHECK_FALSE(try_get(server.endpoint(), tls12_with("ECDHE-ECDSA-AES128-GCM-SHA256"), "/metrics"));
 }
 
 TEST_CASE("basic authentication works without TLS too", "[http][auth]") {

@@ -2,6 +2,8 @@
 // for the test, either load or fail with one line that says what is wrong.
 #include "wgevents/http/web_config.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
@@ -137,6 +139,81 @@ TEST_CASE("a missing web configuration file is an error", "[http][web_config]") 
   CHECK_FALSE(loaded.config);
   CHECK_THAT(loaded.error, Catch::Contains("nothing.yml: web configuration: cannot read"));
   CHECK_THAT(loaded.error, Catch::Contains("No such file or directory"));
+}
+
+TEST_CASE("only a regular file is read: a directory, a FIFO or a device is refused at once",
+          "[http][web_config]") {
+  ConfigDir dir;
+  // A directory reads as an empty file, which would mean "no authentication".
+  fs::create_directory(dir.path() / "web.yml");
+  auto loaded = load_web_config(dir.path() / "web.yml");
+  CHECK_FALSE(loaded.config);
+  CHECK_THAT(loaded.error, Catch::Contains("web.yml: web configuration: cannot read " +
+                                           (dir.path() / "web.yml").string() + ": is a directory"));
+  // A FIFO with no writer: opening or reading it must not wait (this test would hang).
+  const fs::path fifo = dir.path() / "fifo.yml";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  loaded = load_web_config(fifo);
+  CHECK_FALSE(loaded.config);
+  CHECK_THAT(loaded.error, Catch::Contains("not a regular file"));
+  loaded = load_web_config("/dev/zero");
+  CHECK_FALSE(loaded.config);
+  CHECK_THAT(loaded.error, Catch::Contains("not a regular file"));
+  // A certificate named by the file is read the same way.
+  loaded = load_web_config(dir.write("tls_fifo.yml", "tls_server_config:\n  cert_file: fifo.yml\n  key_file: server.key\n"));
+  CHECK_FALSE(loaded.config);
+  CHECK_THAT(loaded.error, Catch::Contains("tls_server_config.cert_file: cannot read"));
+  CHECK_THAT(loaded.error, Catch::Contains("not a regular file"));
+  // Far larger than any configuration.
+  loaded = load_web_config(dir.write("huge.yml", "# " + std::string(5 * 1024 * 1024, 'x') + "\n"));
+  CHECK_FALSE(loaded.config);
+  CHECK_THAT(loaded.error, Catch::Contains("larger than"));
+}
+
+TEST_CASE("a reload may not turn TLS on or off, nor take authentication away", "[http][web_config]") {
+  ConfigDir dir;
+  auto load = [&](const std::string& yaml) {
+    const auto loaded = load_web_config(dir.write("web.yml", yaml));
+    INFO(loaded.error);
+    REQUIRE(loaded.config);
+    return loaded.config;
+  };
+  const std::string tls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+  const std::string verify = tls + "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n";
+  const std::string alice = "basic_auth_users:\n  alice: $2y$10$ABCDEFGHIJKLMNOPQRSTUuJ.Zy0uTTyLjFBL/qOEzg7ESgxSvl/7a\n";
+  const std::string bob = "basic_auth_users:\n  bob: $2y$10$ABCDEFGHIJKLMNOPQRSTUuJ.Zy0uTTyLjFBL/qOEzg7ESgxSvl/7a\n";
+  struct Row {
+    std::string from, to;
+    std::string refusal;  // found in the answer; empty: allowed
+  };
+  const std::vector<Row> table = {
+      {"", "", ""},
+      {"", alice, ""},  // adding authentication is always fine
+      {alice, bob, ""},
+      {alice, "", "no longer names basic_auth_users"},
+      {alice, "# half written\n", "no longer names basic_auth_users"},
+      {tls + alice, tls, "no longer names basic_auth_users"},
+      {"", tls, "now configures TLS"},
+      {tls, "", "no longer configures TLS"},
+      {tls, verify, ""},
+      {verify, verify + alice, ""},
+      {verify, tls, "no longer RequireAndVerifyClientCert"},
+      {verify, tls + "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n",
+       "no longer RequireAndVerifyClientCert"},
+      {verify + alice, tls + alice, "no longer RequireAndVerifyClientCert"},
+  };
+  for (const auto& row : table) {
+    INFO("from:\n" << row.from << "to:\n" << row.to);
+    const auto current = load(row.from);
+    const auto next = load(row.to);
+    const std::string refusal = wgevents::reload_refusal(*current, *next);
+    if (row.refusal.empty()) {
+      CHECK(refusal.empty());
+    } else {
+      CHECK_THAT(refusal, Catch::Contains(row.refusal));
+      CHECK(refusal.rfind((dir.path() / "web.yml").string() + ": ", 0) == 0);
+    }
+  }
 }
 
 TEST_CASE("relative paths are taken from the file's directory, absolute ones as they are",

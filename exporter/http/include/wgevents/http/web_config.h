@@ -56,9 +56,18 @@ struct WebConfigLoad {
   std::string error;
 };
 
-// Reads and checks a web configuration file. An empty file (or one holding only comments) is
+// Reads and checks a web configuration file. Only a regular file of at most 4 MiB is read (the
+// same holds for the certificates and keys it names): a directory, a FIFO or a device is refused
+// without waiting on it. An empty file (or one holding only comments) is
 // valid and means plain HTTP without authentication, as for the exporter toolkit. Never throws for
 // a bad file; std::bad_alloc passes through.
 WebConfigLoad load_web_config(const std::string& path);
+
+// Why `next` may not replace `current` on a reload, as one line naming the file (like
+// WebConfigLoad::error), or "" when it may. A reload must not turn TLS on or off (whether the port
+// speaks TLS is fixed at start), nor remove authentication: basic_auth_users that become none, or
+// client certificates that are no longer both required and verified. Such an edit, or a file
+// caught half-written, keeps the settings in force; a restart applies it on purpose.
+std::string reload_refusal(const WebConfig& current, const WebConfig& next);
 
 }  // namespace wgevents
