@@ -189,7 +189,12 @@ std::optional<StartupError> Exporter::start_inputs() {
     inputs_.push_back({kTlsFlag, std::move(tls), port});
   }
   if (config_.kmsg) {
-    auto kmsg = std::make_unique<KmsgInput>(io_, config_.kmsg_path, pipeline_, config_.kmsg_from_start);
+    // A read error ends the input: said once in the log, and /-/ready answers 503 from then on.
+    auto on_failure = [this](const boost::system::error_code& ec) {
+      log_.error("kernel log input stopped", "path={} err={}", LogValue{config_.kmsg_path}, LogValue{ec.message()});
+    };
+    auto kmsg = std::make_unique<KmsgInput>(io_, config_.kmsg_path, pipeline_, config_.kmsg_from_start, on_failure);
+    kmsg_ = kmsg.get();
     if (auto ec = kmsg->start()) {
       const bool denied = ec == boost::system::errc::permission_denied ||
                           ec == boost::system::errc::operation_not_permitted;
@@ -218,7 +223,8 @@ std::optional<StartupError> Exporter::start_http() {
   HttpRoutes routes;
   routes.telemetry_path = config_.web_telemetry_path;
   routes.metrics = [this]() -> std::unique_ptr<ChunkSource> { return make_page(); };
-  routes.ready = [] { return true; };  // every input listens before the server starts
+  // Every input listens before the server starts; the kernel log can fail later.
+  routes.ready = [this] { return kmsg_ == nullptr || kmsg_->reading(); };
   routes.landing_page = [this] {
     return landing_page_html(config_.web_telemetry_path, build_.version,
                              HostsSending{pipeline_.hosts_sending(), pipeline_.host_names()});

@@ -53,6 +53,7 @@
 namespace wgevents {
 
 class UdpInput;
+class KmsgInput;
 
 // What build_info reports.
 struct BuildVersion {
@@ -124,6 +125,7 @@ class Exporter {
   std::shared_ptr<const WebConfig> web_config_;  // --web.config.file; null: plain HTTP
   std::vector<RunningInput> inputs_;             // in the order they started
   UdpInput* udp_ = nullptr;                      // in inputs_: polled for drops at each scrape
+  KmsgInput* kmsg_ = nullptr;                    // in inputs_: /-/ready asks whether it still reads
   std::unique_ptr<HttpServer> http_;             // /metrics, /, /-/healthy, /-/ready
   std::unique_ptr<PeerIdentity> identity_;       // peer tables read at each scrape; null: not read
   std::optional<boost::asio::signal_set> stop_signals_;    // SIGTERM, SIGINT: stop()

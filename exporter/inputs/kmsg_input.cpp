@@ -1,7 +1,10 @@
 #include "kmsg_input.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <boost/asio/post.hpp>
 
 #include <cerrno>
 
@@ -21,15 +24,23 @@ std::optional<std::uint64_t> kmsg_sequence(std::string_view record) {
   return seq;
 }
 
-KmsgInput::KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start)
+KmsgInput::KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start,
+                     FailureHandler on_failure)
     : path_(std::move(path)), sink_(sink), from_start_(from_start), device_(io),
-      buffer_(new char[kRecordBufferBytes]) {}
+      buffer_(new char[kRecordBufferBytes]), on_failure_(std::move(on_failure)) {}
 
 KmsgInput::~KmsgInput() = default;
 
 boost::system::error_code KmsgInput::start() {
   int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return {errno, boost::system::system_category()};
+  // A directory opens, and its first read fails: say so now, as for any path that cannot be read.
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || S_ISDIR(info.st_mode)) {
+    boost::system::error_code ec(S_ISDIR(info.st_mode) ? EISDIR : errno, boost::system::system_category());
+    ::close(fd);
+    return ec;
+  }
   if (!from_start_ && ::lseek(fd, 0, SEEK_END) < 0) {
     boost::system::error_code ec(errno, boost::system::system_category());
     ::close(fd);
@@ -54,7 +65,10 @@ void KmsgInput::await_readable() {
   device_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                      [this](const boost::system::error_code& ec) {
                        if (ec == boost::asio::error::operation_aborted) return;
-                       if (ec) return;  // the device went away; nothing more to read
+                       if (ec) {
+                         fail(ec);  // the device went away; nothing more to read
+                         return;
+                       }
                        read_records();
                      });
 }
@@ -68,9 +82,15 @@ void KmsgInput::read_records() {
       if (errno == EINTR) continue;
       if (errno == EPIPE) continue;  // records overwritten: the next sequence number says how many
       if (errno == EAGAIN) break;
-      return;  // EINVAL and the like: nothing sensible to retry
+      // EINVAL, EIO and the like: nothing sensible to retry.
+      fail(boost::system::error_code(errno, boost::system::system_category()));
+      return;
     }
-    if (got == 0) return;  // a regular file at its end (tests); the device never ends
+    if (got == 0) {
+      // The device never ends; a FIFO or file standing in for it has.
+      fail(boost::asio::error::eof);
+      return;
+    }
     std::string_view record(buffer_.get(), static_cast<std::size_t>(got));
     if (auto seq = kmsg_sequence(record)) {
       if (std::uint64_t lost = sequence_.observe(*seq)) sink_.on_receive_drops(Transport::kmsg, lost);
@@ -78,6 +98,14 @@ void KmsgInput::read_records() {
     sink_.on_message(Transport::kmsg, record, MessageSource{});
   }
   await_readable();
+}
+
+void KmsgInput::fail(const boost::system::error_code& ec) {
+  if (failure_) return;
+  failure_ = ec;
+  stop();
+  // Posted: the failure may come from within start(), before the caller is ready to hear of it.
+  if (on_failure_) boost::asio::post(device_.get_executor(), [handler = on_failure_, ec] { handler(ec); });
 }
 
 }  // namespace wgevents

@@ -8,7 +8,10 @@
 // with on_receive_drops(Transport::kmsg, n).
 //
 // Opening needs root or CAP_SYSLOG (and, with kernel.dmesg_restrict=1, CAP_SYSLOG even for
-// reading): start() returns the error and main names the capability.
+// reading): start() returns the error and main names the capability. A directory is refused
+// there too. A read that fails later (anything but EAGAIN, EINTR and EPIPE), or an end of file
+// (a FIFO standing in for the device), ends the input: it calls `on_failure` once, and reading()
+// turns false, which /-/ready reports.
 //
 // Threading: as every input, used only on the thread that runs the io_context.
 #pragma once
@@ -19,6 +22,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,7 +40,12 @@ class KmsgInput final : public Input {
   // Records read per readiness wake-up before other handlers get a turn.
   static constexpr int kMaxRecordsPerWakeup = 256;
 
-  KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start);
+  using FailureHandler = std::function<void(const boost::system::error_code&)>;
+
+  // `on_failure` (may be empty) is called, through the io_context, when reading fails for good;
+  // it must stay callable until the io_context stops.
+  KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start,
+            FailureHandler on_failure = {});
   ~KmsgInput() override;
   KmsgInput(const KmsgInput&) = delete;
   KmsgInput& operator=(const KmsgInput&) = delete;
@@ -45,10 +54,15 @@ class KmsgInput final : public Input {
   boost::system::error_code start() override;
   // Closes the device; the pending wait completes with operation_aborted. Idempotent.
   void stop() override;
+  // True from a successful start() until a read fails for good or stop().
+  bool reading() const { return device_.is_open() && !failure_; }
+  // The error that ended reading; empty while reading or after a plain stop().
+  boost::system::error_code failure() const { return failure_; }
 
  private:
   void await_readable();
   void read_records();
+  void fail(const boost::system::error_code& ec);
 
   std::string path_;
   MessageSink& sink_;
@@ -56,6 +70,8 @@ class KmsgInput final : public Input {
   boost::asio::posix::stream_descriptor device_;
   std::unique_ptr<char[]> buffer_;
   KmsgSequence sequence_;
+  FailureHandler on_failure_;
+  boost::system::error_code failure_;
 };
 
 }  // namespace wgevents

@@ -108,7 +108,7 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-HttpResponse http_get(int port, const std::string& path) {
+HttpResponse http_get(int port, const std::string& path, const std::string& extra_headers) {
   HttpResponse response;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr = loopback(port);
@@ -116,7 +116,7 @@ HttpResponse http_get(int port, const std::string& path) {
     close(fd);
     return response;
   }
-  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     close(fd);
     return response;

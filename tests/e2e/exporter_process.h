@@ -23,8 +23,9 @@ struct HttpResponse {
   std::string headers;
   std::string body;
 };
-// A plain HTTP/1.0 GET against 127.0.0.1; status 0 when nothing answered.
-HttpResponse http_get(int port, const std::string& path);
+// A plain HTTP/1.0 GET against 127.0.0.1; status 0 when nothing answered. `extra_headers`: whole
+// header lines, each ending in CR LF.
+HttpResponse http_get(int port, const std::string& path, const std::string& extra_headers = "");
 
 // Metric samples of a text exposition page, keyed by the series as written:
 // `wireguard_peers{interface="wg0"}` -> 3.

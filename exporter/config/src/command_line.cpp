@@ -190,7 +190,7 @@ std::string stray_argument_error(const std::string& word) {
 }
 
 // A cap: a whole number from 1 up.
-std::optional<std::uint32_t> parse_cap(std::string_view text, std::string& problem) {
+std::optional<std::uint32_t> parse_cap(std::string_view text, std::uint32_t ceiling, std::string& problem) {
   std::uint64_t value = 0;
   const bool digits = !text.empty() && text.find_first_not_of("0123456789") == text.npos;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -199,9 +199,8 @@ std::optional<std::uint32_t> parse_cap(std::string_view text, std::string& probl
     problem = fmt::format("must be at least 1, got {}", text);
   } else if (!digits) {
     problem = fmt::format("'{}' is not a whole number", text);
-  } else if (ec != std::errc() || value > std::numeric_limits<std::uint32_t>::max()) {
-    problem = fmt::format("{} is too large (at most {})", text,
-                          std::numeric_limits<std::uint32_t>::max());
+  } else if (ec != std::errc() || value > ceiling) {
+    problem = fmt::format("{} is too large (at most {})", text, ceiling);
   } else if (value == 0) {
     problem = "must be at least 1, got 0";
   } else {
@@ -262,10 +261,11 @@ std::optional<std::string> build_config(const po::variables_map& given, Config& 
     if (!field) return fail(name, problem);
     return std::nullopt;
   };
-  auto cap = [&](std::string_view name, std::uint32_t& field) -> std::optional<std::string> {
+  auto cap = [&](std::string_view name, std::uint32_t& field,
+                 std::uint32_t ceiling = std::numeric_limits<std::uint32_t>::max()) -> std::optional<std::string> {
     const std::string* text = value(name);
     if (text == nullptr) return std::nullopt;
-    const auto parsed = parse_cap(*text, problem);
+    const auto parsed = parse_cap(*text, ceiling, problem);
     if (!parsed) return fail(name, problem);
     field = *parsed;
     return std::nullopt;
@@ -330,9 +330,11 @@ std::optional<std::string> build_config(const po::variables_map& given, Config& 
   text_flag("peers.names-file", config.peers_names_file);
 
   // Limits.
-  if (auto error = cap("peers.max", config.peers_max)) return error;
-  if (auto error = cap("interfaces.max", config.interfaces_max)) return error;
-  if (auto error = cap("hosts.max", config.hosts_max)) return error;
+  // Ceilings far above any real use: peers cost memory as they arrive (about 400 bytes each),
+  // and interfaces and hosts are numbered in 16 bits.
+  if (auto error = cap("peers.max", config.peers_max, kMaxPeersCeiling)) return error;
+  if (auto error = cap("interfaces.max", config.interfaces_max, kMaxInterfacesCeiling)) return error;
+  if (auto error = cap("hosts.max", config.hosts_max, kMaxHostsCeiling)) return error;
 
   // Logging.
   if (const std::string* text = value("log.level")) {

@@ -30,6 +30,11 @@ enum class LogLevel : std::uint8_t { debug, info, warn, error };
 std::string_view log_level_name(LogLevel level);
 std::optional<LogLevel> log_level_from_name(std::string_view name);
 
+// The most each cap accepts: values beyond are refused with the flag named, not tried.
+inline constexpr std::uint32_t kMaxPeersCeiling = 10'000'000;   // --peers.max
+inline constexpr std::uint32_t kMaxInterfacesCeiling = 65535;   // --interfaces.max
+inline constexpr std::uint32_t kMaxHostsCeiling = 65535;        // --hosts.max
+
 // One field per flag; the initialisers are the defaults of docs/cli.md.
 struct Config {
   // Web.
@@ -64,7 +69,7 @@ struct Config {
   std::string wireguard_config_files = "/etc/wireguard/*.conf";  // --wireguard.config-files, a glob
   std::string peers_names_file;                              // --peers.names-file, empty: none
 
-  // Limits and labels. Every cap is at least 1.
+  // Limits and labels. Every cap is at least 1 and at most its ceiling below.
   std::uint32_t peers_max = 10000;     // --peers.max
   std::uint32_t interfaces_max = 64;   // --interfaces.max
   std::uint32_t hosts_max = 256;       // --hosts.max
