@@ -141,7 +141,8 @@ std::size_t scale(const char* name, std::size_t ci_default) {
   return (*end == '\0' && value > 0) ? static_cast<std::size_t>(value) : ci_default;
 }
 
-HttpResponse timed_get(int port, const std::string& path, std::chrono::milliseconds timeout) {
+HttpResponse timed_get(int port, const std::string& path, std::chrono::milliseconds timeout,
+                       const std::string& extra_headers) {
   HttpResponse response;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   set_timeouts(fd, timeout);
@@ -150,7 +151,7 @@ HttpResponse timed_get(int port, const std::string& path, std::chrono::milliseco
     ::close(fd);
     return response;
   }
-  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     return response;

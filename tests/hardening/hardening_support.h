@@ -24,7 +24,8 @@ std::size_t scale(const char* name, std::size_t ci_default);
 // A GET that gives up after `timeout` (status 0), so that a hung exporter fails a test instead
 // of hanging it.
 HttpResponse timed_get(int port, const std::string& path,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                       const std::string& extra_headers = "");
 // The page at /metrics with the deadline above; empty when it did not answer 200.
 Samples timed_scrape(int web_port, std::string* page = nullptr);
 // Scrapes until the sum of `metric` over series containing `filter` reaches `value` or the

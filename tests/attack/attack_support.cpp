@@ -1,0 +1,193 @@
+#include "attack_support.h"
+
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace wgevents::testing {
+
+std::chrono::seconds attack_duration() {
+  return std::chrono::seconds(scale("WGEVENTS_ATTACK_SECONDS", 3));
+}
+
+void Attackers::add(std::function<void(const std::atomic<bool>& stop)> attacker) {
+  threads_.emplace_back([this, attacker = std::move(attacker)] { attacker(stop_); });
+}
+
+void Attackers::stop() {
+  stop_ = true;
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+bool good_scrape(int web_port, const std::string& extra_headers, std::chrono::milliseconds timeout) {
+  const HttpResponse r = timed_get(web_port, "/metrics", timeout, extra_headers);
+  return r.status == 200 && r.body.find("\nwireguard_events_exporter_build_info{") != std::string::npos &&
+         !r.body.empty() && r.body.back() == '\n';
+}
+
+AttackResult run_attack(const std::string& name, ExporterProcess& exporter, Attackers& attackers, const Scrape& scrape,
+                        std::chrono::milliseconds interval, std::chrono::milliseconds ramp_up) {
+  AttackResult result;
+  const pid_t pid = exporter_pid(exporter.web_port());
+  REQUIRE(pid > 0);
+  result.rss_before_kib = memory_of(pid).rss_kib;
+  std::this_thread::sleep_for(ramp_up);
+  const auto seconds = attack_duration();
+  const auto end = std::chrono::steady_clock::now() + seconds;
+  while (std::chrono::steady_clock::now() < end) {
+    const auto next = std::chrono::steady_clock::now() + interval;
+    ++result.scrapes;
+    if (scrape()) ++result.ok;
+    std::this_thread::sleep_until(next);
+  }
+  const MemoryUsage under = memory_of(pid);
+  result.rss_under_kib = under.rss_kib;
+  result.hwm_kib = under.hwm_kib;
+  result.shutdown = exporter.terminate(std::chrono::seconds(10));
+  attackers.stop();
+
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "attack=%s seconds=%lld scrapes=%d ok=%d success=%.1f%% rss_before_kib=%ld rss_under_kib=%ld "
+                "hwm_kib=%ld shutdown_ms=%lld exit=%d\n",
+                name.c_str(), static_cast<long long>(seconds.count()), result.scrapes, result.ok, result.success(),
+                result.rss_before_kib, result.rss_under_kib, result.hwm_kib,
+                static_cast<long long>(result.shutdown.took.count()), result.shutdown.code);
+  std::fputs(line, stdout);
+  std::fflush(stdout);
+  if (const char* report = std::getenv("WGEVENTS_ATTACK_REPORT"); report != nullptr && *report != '\0') {
+    std::ofstream(report, std::ios::app) << line;
+  }
+  return result;
+}
+
+int connect_loopback(int port, int receive_buffer_bytes) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (receive_buffer_bytes > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
+  }
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr = loopback(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool closed_by_server(int fd) {
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return true;
+  return info.tcpi_state != TCP_ESTABLISHED;
+}
+
+namespace {
+
+using SslContext = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+using Ssl = std::unique_ptr<SSL, decltype(&SSL_free)>;
+
+// A connected TLS session, or null (with the socket closed).
+struct TlsConnection {
+  SslContext context{nullptr, &SSL_CTX_free};
+  Ssl ssl{nullptr, &SSL_free};
+  int fd = -1;
+  ~TlsConnection() {
+    ssl.reset();
+    if (fd >= 0) ::close(fd);
+  }
+  bool open(int port, const TlsIdentity& identity, std::chrono::milliseconds timeout) {
+    context.reset(SSL_CTX_new(TLS_client_method()));
+    if (!context) return false;
+    SSL_CTX_set_min_proto_version(context.get(), TLS1_3_VERSION);
+    if (SSL_CTX_load_verify_locations(context.get(), identity.ca.c_str(), nullptr) != 1) return false;
+    SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
+    if (!identity.certificate.empty() &&
+        (SSL_CTX_use_certificate_chain_file(context.get(), identity.certificate.c_str()) != 1 ||
+         SSL_CTX_use_PrivateKey_file(context.get(), identity.key.c_str(), SSL_FILETYPE_PEM) != 1)) {
+      return false;
+    }
+    fd = connect_loopback(port);
+    if (fd < 0) return false;
+    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssl.reset(SSL_new(context.get()));
+    if (!ssl) return false;
+    SSL_set_fd(ssl.get(), fd);
+    const bool ok = SSL_connect(ssl.get()) == 1;
+    ERR_clear_error();
+    return ok;
+  }
+  bool write(const std::string& bytes) {
+    std::size_t written = 0;
+    const bool ok = SSL_write_ex(ssl.get(), bytes.data(), bytes.size(), &written) == 1 && written == bytes.size();
+    ERR_clear_error();
+    return ok;
+  }
+};
+
+}  // namespace
+
+HttpResponse tls_get(int port, const TlsIdentity& identity, const std::string& path,
+                     std::chrono::milliseconds timeout, const std::string& extra_headers) {
+  HttpResponse response;
+  TlsConnection connection;
+  if (!connection.open(port, identity, timeout)) return response;
+  if (!connection.write("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n")) return response;
+  std::string raw;
+  char buffer[65536];
+  std::size_t got = 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool clean = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (SSL_read_ex(connection.ssl.get(), buffer, sizeof buffer, &got) == 1) {
+      raw.append(buffer, got);
+      continue;
+    }
+    clean = SSL_get_error(connection.ssl.get(), 0) == SSL_ERROR_ZERO_RETURN;
+    break;
+  }
+  ERR_clear_error();
+  const auto end = raw.find("\r\n\r\n");
+  if (!clean || raw.rfind("HTTP/1.", 0) != 0 || end == std::string::npos) return response;
+  response.status = std::atoi(raw.c_str() + 9);
+  response.headers = raw.substr(0, end);
+  response.body = raw.substr(end + 4);
+  return response;
+}
+
+bool tls_send(int port, const TlsIdentity& identity, const std::string& bytes, std::chrono::milliseconds timeout) {
+  TlsConnection connection;
+  if (!connection.open(port, identity, timeout) || !connection.write(bytes)) return false;
+  SSL_shutdown(connection.ssl.get());
+  ERR_clear_error();
+  return true;
+}
+
+void check_targets(const AttackResult& result) {
+  CHECK(result.scrapes >= 5);
+  CHECK(result.success() >= 95.0);
+  if (!under_address_sanitizer()) CHECK(result.hwm_kib < 64 * 1024);
+  CHECK(result.shutdown.code == 0);
+  CHECK(result.shutdown.took < std::chrono::seconds(1));
+}
+
+}  // namespace wgevents::testing
