@@ -40,7 +40,8 @@ bool good_scrape(int web_port, const std::string& extra_headers, std::chrono::mi
 }
 
 AttackResult run_attack(const std::string& name, ExporterProcess& exporter, Attackers& attackers, const Scrape& scrape,
-                        std::chrono::milliseconds interval, std::chrono::milliseconds ramp_up) {
+                        std::chrono::milliseconds interval, std::chrono::milliseconds ramp_up,
+                        bool stop_before_sigterm) {
   AttackResult result;
   const pid_t pid = exporter_pid(exporter.web_port());
   REQUIRE(pid > 0);
@@ -57,6 +58,7 @@ AttackResult run_attack(const std::string& name, ExporterProcess& exporter, Atta
   const MemoryUsage under = memory_of(pid);
   result.rss_under_kib = under.rss_kib;
   result.hwm_kib = under.hwm_kib;
+  if (stop_before_sigterm) attackers.stop();
   result.shutdown = exporter.terminate(std::chrono::seconds(10));
   attackers.stop();
 

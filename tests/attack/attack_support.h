@@ -51,10 +51,12 @@ using Scrape = std::function<bool()>;
 
 // Scrapes every `interval` for attack_duration() while `attackers` run (they are started by the
 // caller; `ramp_up` lets them take hold first), then reads memory, sends SIGTERM with the
-// attackers still going, stops them, and reports under `name`.
+// attackers still going (unless `stop_before_sigterm`: for attackers that send signals, which the
+// exporter no longer handles once it is shutting down), stops them, and reports under `name`.
 AttackResult run_attack(const std::string& name, ExporterProcess& exporter, Attackers& attackers, const Scrape& scrape,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(200),
-                        std::chrono::milliseconds ramp_up = std::chrono::milliseconds(500));
+                        std::chrono::milliseconds ramp_up = std::chrono::milliseconds(500),
+                        bool stop_before_sigterm = false);
 
 // The targets above, as Catch2 checks.
 void check_targets(const AttackResult& result);
