@@ -17,6 +17,9 @@ test_packages=(
   clang libclang-rt-14-dev
   systemd dpkg-dev
   wireguard-go wireguard-tools iputils-ping
+  # The kernel lab (tests/kernel): a User-Mode Linux kernel built from Debian's source, and the
+  # tools its scenarios run inside it.
+  linux-source-6.1 make gcc flex bison bc xz-utils libelf-dev
 )
 
 packages=("${build_packages[@]}")
