@@ -82,7 +82,10 @@ module(load="imklog")
            template="RSYSLOG_TraditionalForwardFormat")
 *.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_TCP_PORT" protocol="tcp"
            tcp_framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
-*.* action(type="omfile" file="$LAB_OUT/rsyslog-udp.txt" template="RSYSLOG_TraditionalForwardFormat")
+# The same messages into files, one a line (the forwarding format has no newline of its own).
+template(name="TraditionalForwardFormatLine" type="string"
+         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32%%msg:::sp-if-no-1st-sp%%msg%\\n")
+*.* action(type="omfile" file="$LAB_OUT/rsyslog-udp.txt" template="TraditionalForwardFormatLine")
 *.* action(type="omfile" file="$LAB_OUT/rsyslog-tcp.txt" template="RSYSLOG_SyslogProtocol23Format")
 CONF
   lab_start rsyslogd rsyslogd -n -f /tmp/rsyslog.conf -i /tmp/rsyslog.pid
@@ -327,4 +330,17 @@ expect_peer_event() {
 }
 expect_interface_event() {
   expect wireguard_interface_events_total "interface=\"$1\",event=\"$2\"" "$3"
+}
+
+# expect_between NAME LABELS LOW HIGH: every page, fetched now, shows a sum within [LOW, HIGH]
+# (decimals allowed: times). Call after an expect that shows the pages caught up.
+expect_between() {
+  local name=$1 labels=$2 low=$3 high=$4 kind
+  lab_fetch || lab_fail "a page could not be fetched"
+  for kind in "${LAB_PAGES[@]}"; do
+    lab_sum "$kind" "$name" "$labels"
+    [[ $LAB_SUM != absent ]] && awk -v v="$LAB_SUM" -v l="$low" -v h="$high" 'BEGIN { exit !(v >= l && v <= h) }' ||
+      lab_fail "$kind page: $name{$labels} is $LAB_SUM, expected between $low and $high"
+  done
+  lab_log "ok: $name{$labels} between $low and $high on ${LAB_PAGES[*]}"
 }

@@ -65,7 +65,7 @@ boot() {
   # The kernel's memory is a file in /dev/shm (UML's default; TMPDIR would move it); uml_dir
   # holds its control socket. A boot that does not end by itself within the limit is killed (its whole
   # process group: UML runs one host process per address space).
-  local limit=${WGEVENTS_LAB_BOOT_TIMEOUT:-240}
+  local limit=${WGEVENTS_LAB_BOOT_TIMEOUT:-480}
   env -u TMPDIR setsid "$linux" mem=768M uml_dir="$out/uml" umid=lab \
     root=/dev/root rootfstype=hostfs rootflags=/ ro init="$here/init.sh" \
     con=null con0=fd:0,fd:1 loglevel=4 log_buf_len=16M "${words[@]}" \
