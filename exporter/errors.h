@@ -8,8 +8,9 @@
 //      HttpServer::start(), ReplayInput::open(). The caller decides what it means.
 //   3. A file the user gave that cannot be used is a value naming what is wrong
 //      (WebConfigLoad::error, TlsCredentialsError, CommandLineOutcome::error).
-//   4. At start-up, Exporter turns 2 and 3 into one StartupError: one line that names the flag,
-//      printed by main, exit status 1 (status 2 for usage errors, from the command line parser).
+//   4. At start-up, Exporter turns 2 and 3 into one StartupError, logged as one record
+//      `level=error msg="cannot start" err="--flag: ..."`, exit status 1 (status 2 for usage
+//      errors: one plain line from the command line parser, before logging starts).
 //      After start-up, failures are logged and the exporter keeps serving (a bad --web.config.file
 //      on SIGHUP keeps the settings in force).
 //   5. Exceptions are for mistakes in the program (std::logic_error, std::invalid_argument) and

@@ -111,7 +111,7 @@ int Exporter::run() {
     error = start();
   }
   if (error) {
-    std::fprintf(stderr, "%s\n", error->message.c_str());
+    log_.error("cannot start", "err={}", LogValue{error->message});
     return 1;
   }
   await_signals();

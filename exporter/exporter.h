@@ -72,7 +72,7 @@ class Exporter {
 
   // The whole life of the daemon: with --replay --once, replays the file and prints the page to
   // standard output; otherwise start(), then serve until SIGTERM or SIGINT (SIGHUP reloads).
-  // Returns the exit status; a StartupError is printed to standard error as its one line (1).
+  // Returns the exit status; a StartupError is logged as one error record naming the flag (1).
   int run();
 
   // Checks the files the configuration names, starts every configured input, then the HTTP

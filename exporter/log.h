@@ -1,5 +1,8 @@
-// The exporter's log: one logfmt line per record on standard error
-// (`ts=2026-11-24T10:00:00.123Z level=info msg="listening" address=:9588`).
+// The exporter's log: one line per record on standard error, logfmt
+// (`ts=2026-11-24T10:00:00.123Z level=info msg="listening" address=:9588`) or, with
+// --log.format=json, one JSON object (`{"ts":"...","level":"info","msg":"listening","address":":9588"}`).
+// Fields are always written as logfmt text by the caller; the JSON form is made from it.
+// A Log is immutable after construction; write() may be called from any thread (one fwrite per line).
 //
 // Logged are start-up, shutdown and configuration problems, never single bad input lines:
 // those are counted in lines_total (a flood of junk must not become a flood of logs).
@@ -23,9 +26,16 @@ struct LogValue {
 };
 std::string logfmt_value(std::string_view text);
 
+// The logfmt fields `fields` (as the callers write them: `key=bare key="quoted \"x\""`) as JSON
+// members `,"key":"bare","key":"quoted \"x\""`, each with its leading comma. Whole numbers and
+// true/false stay unquoted. Text that is not logfmt is kept whole as a `fields` string member.
+std::string logfmt_fields_to_json(std::string_view fields);
+
 class Log {
  public:
-  explicit Log(LogLevel level, std::FILE* out = stderr) : level_(level), out_(out) {}
+  explicit Log(LogLevel level, LogFormat format = LogFormat::logfmt, std::FILE* out = stderr)
+      : level_(level), format_(format), out_(out) {}
+  Log(LogLevel level, std::FILE* out) : Log(level, LogFormat::logfmt, out) {}
 
   // `fields` is logfmt text appended after msg, e.g. `address=:9588 buffer_bytes=16777216`;
   // values in it that come from outside are passed as LogValue.
@@ -47,6 +57,7 @@ class Log {
 
  private:
   LogLevel level_;
+  LogFormat format_;
   std::FILE* out_;
 };
 

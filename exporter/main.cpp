@@ -25,7 +25,14 @@ int main(int argc, char** argv) {
     if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
     return outcome.exit_code;
   }
-  Log log(outcome.config.log_level);
+  Log log(outcome.config.log_level, outcome.config.log_format);
+  log.info("starting wireguard_events_exporter", "version={} revision={}", LogValue{WGEVENTS_VERSION},
+           LogValue{WGEVENTS_REVISION});
+  if (!has_input(outcome.config)) {
+    log.warn("no input configured: only the exporter's own metrics are served",
+             "hint=\"set --syslog.udp-listen-address, --syslog.tcp-listen-address, --syslog.tls-listen-address, "
+             "--kmsg or --replay\"");
+  }
   try {
     Exporter exporter(std::move(outcome.config), log, system_clock(), BuildVersion{WGEVENTS_VERSION, WGEVENTS_REVISION});
     return exporter.run();

@@ -261,4 +261,21 @@ ExitStatus ExporterProcess::terminate(std::chrono::milliseconds timeout) {
 
 std::string ExporterProcess::stderr_text() const { return read_file(stderr_path_); }
 
+std::vector<std::string> start_errors(const std::string& log) {
+  std::vector<std::string> errors;
+  std::istringstream lines(log);
+  const std::string prefix = "level=error msg=\"cannot start\" err=\"";
+  for (std::string line; std::getline(lines, line);) {
+    const auto at = line.find(prefix);
+    if (at == std::string::npos) continue;
+    std::string value;
+    for (auto i = at + prefix.size(); i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) ++i;
+      value += line[i];
+    }
+    errors.push_back(value);
+  }
+  return errors;
+}
+
 }  // namespace wgevents::testing

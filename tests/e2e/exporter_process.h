@@ -51,6 +51,10 @@ struct RunResult {
 };
 RunResult run_exporter(const std::vector<std::string>& args, const std::string& stdin_file = "");
 
+// A runtime error (exit status 1) is logged as a record `level=error msg="cannot start"
+// err="..."`: the err values of such records in `log`, unquoted, in order.
+std::vector<std::string> start_errors(const std::string& log);
+
 class ExporterProcess {
  public:
   // Starts the binary with `args` plus --web.listen-address on a free port, unless args set

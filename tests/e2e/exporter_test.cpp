@@ -159,9 +159,57 @@ TEST_CASE("bad configuration: one line naming the flag and the documented exit s
     INFO("cli_errors.tsv:" << row.line_number << " " << args_text);
     RunResult r = run_exporter(args);
     CHECK(r.code == std::stoi(row.columns[1]));
-    CHECK(r.err.find(row.columns[2]) == 0);
-    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    if (r.code == 2) {
+      // A usage error: one plain line before any logging starts.
+      CHECK(r.err.find(row.columns[2]) == 0);
+      CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    } else {
+      // A runtime error: after the start-up record, one error record naming the flag.
+      const auto errors = start_errors(r.err);
+      REQUIRE(errors.size() == 1);
+      CHECK(errors[0].find(row.columns[2]) == 0);
+      CHECK(r.err.find("level=info msg=\"starting wireguard_events_exporter\" version=") == r.err.find("level="));
+    }
   }
+}
+
+TEST_CASE("start-up: one line with version and revision, and a warning when no input is configured") {
+  RunResult version = run_exporter({"--version"});
+  const std::string expected_version = version.out.substr(version.out.find(' ') + 1, version.out.find('\n') - version.out.find(' ') - 1);
+  ExporterProcess quiet({"--syslog.udp-listen-address="});
+  REQUIRE(quiet.started());
+  std::string log = quiet.stderr_text();
+  CHECK(log.find("level=info msg=\"starting wireguard_events_exporter\" version=" + expected_version + " revision=") !=
+        std::string::npos);
+  CHECK(log.find("level=warn msg=\"no input configured: only the exporter's own metrics are served\"") !=
+        std::string::npos);
+  CHECK(quiet.terminate().code == 0);
+
+  ExporterProcess fed({flag("--syslog.udp-listen-address", free_port())});
+  REQUIRE(fed.started());
+  CHECK(fed.stderr_text().find("starting wireguard_events_exporter") != std::string::npos);
+  CHECK(fed.stderr_text().find("no input configured") == std::string::npos);
+}
+
+TEST_CASE("the JSON log format writes every record, runtime errors included, as one JSON object per line") {
+  BusyPort busy;
+  RunResult r = run_exporter({"--log.format=json", "--syslog.udp-listen-address=",
+                              "--web.listen-address=127.0.0.1:" + std::to_string(busy.port)});
+  CHECK(r.code == 1);
+  std::istringstream lines(r.err);
+  std::vector<std::string> records;
+  for (std::string line; std::getline(lines, line);) records.push_back(line);
+  REQUIRE(records.size() == 3);  // start-up, no input, the error
+  for (const auto& record : records) {
+    CHECK(record.front() == '{');
+    CHECK(record.back() == '}');
+    CHECK(record.rfind("{\"ts\":\"", 0) == 0);
+  }
+  CHECK(records[0].find("\"level\":\"info\",\"msg\":\"starting wireguard_events_exporter\",\"version\":\"") !=
+        std::string::npos);
+  CHECK(records[1].find("\"level\":\"warn\"") != std::string::npos);
+  CHECK(records[2].find("\"level\":\"error\",\"msg\":\"cannot start\",\"err\":\"--web.listen-address: cannot listen on 127.0.0.1:" +
+                        std::to_string(busy.port) + ": ") != std::string::npos);
 }
 
 TEST_CASE("SIGHUP reloads --web.config.file; a bad file is one logfmt line and the old settings stay") {

@@ -100,7 +100,9 @@ TEST_CASE("the kmsg input on a device that cannot be opened: one line naming the
   RunResult r = run_exporter({"--kmsg", "--kmsg.path=/nonexistent/kmsg", "--syslog.udp-listen-address=",
                               "--web.listen-address=127.0.0.1:" + std::to_string(free_port())});
   CHECK(r.code == 1);
-  CHECK(r.err.rfind("--kmsg: cannot read /nonexistent/kmsg", 0) == 0);
+  const auto errors = start_errors(r.err);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].rfind("--kmsg: cannot read /nonexistent/kmsg", 0) == 0);
 }
 
 TEST_CASE("records the kernel overwrote before they were read are counted from the sequence gaps") {

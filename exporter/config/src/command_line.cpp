@@ -99,6 +99,8 @@ constexpr FlagSpec kFlags[] = {
 
     {FlagGroup::logging, "log.level", "LEVEL", false, "info",
      "least severe messages logged to standard error: debug, info, warn or error"},
+    {FlagGroup::logging, "log.format", "FORMAT", false, "logfmt",
+     "how each log line is written: logfmt or json"},
 
     {FlagGroup::program, "help", "", false, "", "print this help and exit"},
     {FlagGroup::program, "version", "", false, "", "print the version and exit"},
@@ -345,6 +347,13 @@ std::optional<std::string> build_config(const po::variables_map& given, Config& 
     }
     config.log_level = *level;
   }
+  if (const std::string* text = value("log.format")) {
+    const auto format = log_format_from_name(*text);
+    if (!format) {
+      return fail("log.format", fmt::format("unknown format '{}' (expected logfmt or json)", *text));
+    }
+    config.log_format = *format;
+  }
 
   for (const FlagSpec& flag : kFlags) {
     if (flag.name == "syslog.host-label") switch_flag(flag, config.syslog_host_label);
@@ -389,6 +398,22 @@ std::optional<LogLevel> log_level_from_name(std::string_view name) {
     if (log_level_name(level) == name) return level;
   }
   return std::nullopt;
+}
+
+std::string_view log_format_name(LogFormat format) {
+  return format == LogFormat::json ? "json" : "logfmt";
+}
+
+std::optional<LogFormat> log_format_from_name(std::string_view name) {
+  for (LogFormat format : {LogFormat::logfmt, LogFormat::json}) {
+    if (log_format_name(format) == name) return format;
+  }
+  return std::nullopt;
+}
+
+bool has_input(const Config& config) {
+  return config.syslog_udp_listen_address || config.syslog_tcp_listen_address ||
+         config.syslog_tls_listen_address || config.kmsg || !config.replay.empty();
 }
 
 std::string command_line_help() {

@@ -64,6 +64,7 @@ std::string field(const Config& config, const std::string& name) {
   if (name == "hosts_max") return std::to_string(config.hosts_max);
   if (name == "endpoint_label") return on_off(config.endpoint_label);
   if (name == "log_level") return std::string(log_level_name(config.log_level));
+  if (name == "log_format") return std::string(log_format_name(config.log_format));
   throw std::invalid_argument("no Config field named " + name);
 }
 
@@ -100,7 +101,7 @@ TEST_CASE("no flags gives the defaults of docs/cli.md") {
   CHECK(outcome.error.empty());
   CHECK(outcome.output.empty());
   const auto rows = read_tsv("config/defaults.tsv");
-  CHECK(rows.size() == 26);  // one per Config field
+  CHECK(rows.size() == 27);  // one per Config field
   for (const auto& row : rows) {
     INFO("defaults.tsv line " << row.line_number << ": " << row.columns.at(0));
     CHECK(field(outcome.config, row.columns.at(0)) == row.columns.at(1));
@@ -164,7 +165,7 @@ TEST_CASE("the help text lists exactly the flags of the contract, each with its 
   }
   const std::string help = command_line_help();
   const auto contract = contract_flags();
-  REQUIRE(contract.size() == 32);
+  REQUIRE(contract.size() == 33);
   CHECK(flags_in(help) == std::set<std::string>(contract.begin(), contract.end()));
   for (const char* group : {"\nWeb:\n", "\nSyslog inputs:\n", "\nKernel log device:\n",
                             "\nReplay:\n", "\nLimits and labels:\n", "\nLogging:\n"}) {
@@ -190,7 +191,7 @@ TEST_CASE("the help text lists exactly the flags of the contract, each with its 
     }
     previous = line;
   }
-  CHECK(flag_lines == 28);  // 28 flags, four of them listed with their --no- form
+  CHECK(flag_lines == 29);  // 33 flags, four of them listed with their --no- form
 }
 
 TEST_CASE("every flag of the contract is known to the parser") {
@@ -217,6 +218,23 @@ TEST_CASE("log level names round-trip") {
     CHECK(log_level_from_name(log_level_name(level)) == level);
   }
   CHECK_FALSE(log_level_from_name("warning"));
+}
+
+TEST_CASE("log format names round-trip") {
+  for (LogFormat format : {LogFormat::logfmt, LogFormat::json}) {
+    CHECK(log_format_from_name(log_format_name(format)) == format);
+  }
+  CHECK_FALSE(log_format_from_name("text"));
+}
+
+TEST_CASE("an input is configured unless every one is off") {
+  CHECK(has_input(run({}).config));
+  CHECK_FALSE(has_input(run({"--syslog.udp-listen-address="}).config));
+  CHECK(has_input(run({"--syslog.udp-listen-address=", "--kmsg"}).config));
+  CHECK(has_input(run({"--syslog.udp-listen-address=", "--replay=x.log"}).config));
+  CHECK(has_input(run({"--syslog.udp-listen-address=", "--syslog.tcp-listen-address=:601"}).config));
+  CHECK(has_input(run({"--syslog.udp-listen-address=", "--syslog.tls-listen-address=:6514",
+                       "--syslog.tls-cert-file=c", "--syslog.tls-key-file=k"}).config));
 }
 
 }  // namespace

@@ -109,3 +109,45 @@ TEST_CASE("records below the level are not written") {
   CHECK(out.find("hidden") == std::string::npos);
   CHECK(parse_logfmt(out.substr(0, out.size() - 1))["n"] == "2");
 }
+
+TEST_CASE("the JSON log format has the same fields as one JSON object, values from outside escaped") {
+  const std::pair<std::string, std::string> cases[] = {
+      {"plain", "\"plain\""},
+      {"/var/log/wire guard.log", "\"/var/log/wire guard.log\""},
+      {"say \"hi\"", "\"say \\\"hi\\\"\""},
+      {"back\\slash", "\"back\\\\slash\""},
+      {"key=value", "\"key=value\""},
+      {"two\nlines", "\"two\\nlines\""},
+      {"bell\x07", "\"bell\\u0007\""},
+      {"", "\"\""},
+      {"ünïcode", "\"ünïcode\""},
+  };
+  for (const auto& [value, json] : cases) {
+    INFO(value);
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file != nullptr);
+    wgevents::Log log(wgevents::LogLevel::info, wgevents::LogFormat::json, file);
+    log.error("replay stopped", "file={} err={}", wgevents::LogValue{value}, wgevents::LogValue{"No such file"});
+    const std::string out = written(file);
+    std::fclose(file);
+    REQUIRE(out.back() == '\n');
+    CHECK(out.find('\n') == out.size() - 1);
+    CHECK(out.rfind("{\"ts\":\"", 0) == 0);
+    CHECK(out.find("\",\"level\":\"error\",\"msg\":\"replay stopped\",\"file\":" + json +
+                   ",\"err\":\"No such file\"}\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("logfmt fields become JSON members: numbers and booleans bare, everything else a string") {
+  using wgevents::logfmt_fields_to_json;
+  CHECK(logfmt_fields_to_json("address=[::]:9588 buffer_bytes=33554432 drop_reporting=true") ==
+        ",\"address\":\"[::]:9588\",\"buffer_bytes\":33554432,\"drop_reporting\":true");
+  CHECK(logfmt_fields_to_json("signal=15 offset=-3 zero=0 padded=007") ==
+        ",\"signal\":15,\"offset\":-3,\"zero\":0,\"padded\":\"007\"");
+  CHECK(logfmt_fields_to_json("hint=\"raise net.core.rmem_max\" n=\"42\"") ==
+        ",\"hint\":\"raise net.core.rmem_max\",\"n\":\"42\"");
+  CHECK(logfmt_fields_to_json("err=\"tab\\there \\x01 \\\"q\\\"\"") == ",\"err\":\"tab\\there \\u0001 \\\"q\\\"\"");
+  // Not logfmt: kept whole rather than lost.
+  CHECK(logfmt_fields_to_json("just words") == ",\"fields\":\"just words\"");
+  CHECK(logfmt_fields_to_json("a=1 b=\"open") == ",\"a\":1,\"fields\":\"a=1 b=\\\"open\"");
+}

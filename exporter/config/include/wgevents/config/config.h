@@ -35,6 +35,13 @@ inline constexpr std::uint32_t kMaxPeersCeiling = 10'000'000;   // --peers.max
 inline constexpr std::uint32_t kMaxInterfacesCeiling = 65535;   // --interfaces.max
 inline constexpr std::uint32_t kMaxHostsCeiling = 65535;        // --hosts.max
 
+// How a log record is written: logfmt (`ts=... level=info msg="..."`) or one JSON object.
+enum class LogFormat : std::uint8_t { logfmt, json };
+
+// "logfmt", "json": the --log.format values.
+std::string_view log_format_name(LogFormat format);
+std::optional<LogFormat> log_format_from_name(std::string_view name);
+
 // One field per flag; the initialisers are the defaults of docs/cli.md.
 struct Config {
   // Web.
@@ -76,8 +83,14 @@ struct Config {
   bool endpoint_label = true;          // --[no-]endpoint-label
 
   // Logging.
-  LogLevel log_level = LogLevel::info;  // --log.level
+  LogLevel log_level = LogLevel::info;     // --log.level
+  LogFormat log_format = LogFormat::logfmt;  // --log.format
 };
+
+// Whether anything feeds the exporter lines: a syslog listener, the kernel log device or a
+// replay. Without one it serves only its own metrics; the caller warns (it is not an error: a
+// configuration may be under construction, and the health endpoints still answer).
+bool has_input(const Config& config);
 
 struct CommandLineOutcome {
   enum class Action { run, exit };
