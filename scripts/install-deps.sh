@@ -8,14 +8,14 @@ set -euo pipefail
 build_packages=(
   g++ cmake ninja-build pkg-config git
   libre2-dev libfmt-dev prometheus-cpp-dev libboost-dev libboost-program-options-dev
-  libssl-dev zlib1g-dev libyaml-cpp-dev libcrypt-dev libmnl-dev
+  libssl-dev zlib1g-dev libyaml-cpp-dev libcrypt-dev libmnl-dev help2man
 )
 test_packages=(
   catch2 libbenchmark-dev
   rsyslog rsyslog-openssl openssl prometheus curl python3 procps iproute2
   wireguard-go wireguard-tools bsdutils
   clang libclang-rt-14-dev
-  systemd dpkg-dev
+  systemd dpkg-dev lintian debootstrap util-linux podman
   wireguard-go wireguard-tools iputils-ping
   # The kernel lab (tests/kernel): a User-Mode Linux kernel built from Debian's source, and the
   # tools its scenarios run inside it.

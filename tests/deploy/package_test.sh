@@ -3,9 +3,10 @@
 # without installing it on this machine: checks its control fields (Depends from
 # dpkg-shlibdeps names libre2 and libprometheus-cpp-core; section net; conffiles), unpacks it
 # with `dpkg -x` into a scratch root, checks every deployment file is where the docs say, and
-# runs the unpacked binary with --version.
-# usage: package_test.sh BUILD_DIR VERSION PACKAGING_CONFIGURED(1 or 0)
-# Exit status: 0 pass, 1 fail (also when packaging is not configured or a dpkg tool is missing).
+# runs the unpacked binary with --version; and runs lintian on it, which must report no error and
+# no warning. When PACKAGE_OUT is given, the package is also copied there (for the install test).
+# usage: package_test.sh BUILD_DIR VERSION PACKAGING_CONFIGURED(1 or 0) [PACKAGE_OUT]
+# Exit status: 0 pass, 1 fail (also when packaging is not configured or a tool is missing).
 set -euo pipefail
 # Daemons and dpkg tools live in sbin, which an ordinary user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
@@ -13,11 +14,18 @@ usage="usage: package_test.sh BUILD_DIR VERSION PACKAGING_CONFIGURED"
 build_dir=${1:?$usage}
 version=${2:?$usage}
 configured=${3:?$usage}
+package_out=${4:-}
 
 if [[ $configured != 1 || ! -f $build_dir/CPackConfig.cmake ]]; then
   echo "FAIL: packaging is not configured (cmake/packaging.cmake not included)"
   exit 1
 fi
+for tool in lintian; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "FAIL: $tool is not installed (scripts/install-deps.sh --test installs it)"
+    exit 1
+  fi
+done
 for tool in cpack dpkg-deb dpkg dpkg-shlibdeps; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "FAIL: $tool is not installed (scripts/install-deps.sh --test installs it)"
@@ -81,6 +89,38 @@ done
 grep -q '^ExecStart=/usr/bin/wireguard_events_exporter ' \
   "$root/usr/lib/systemd/system/wireguard-events-exporter.service" ||
   fail "the unit's ExecStart does not name /usr/bin/wireguard_events_exporter"
+
+for file in \
+  usr/share/man/man1/wireguard_events_exporter.1.gz \
+  usr/share/doc/wireguard-events-exporter/copyright \
+  usr/share/doc/wireguard-events-exporter/changelog.gz; do
+  [[ -e $root/$file ]] || fail "/$file is not in the package"
+done
+for script in postinst prerm postrm; do
+  [[ -x $work/control/$script ]] || fail "the package has no $script"
+done
+# The man page documents every flag --help lists.
+man_text=$(zcat "$root/usr/share/man/man1/wireguard_events_exporter.1.gz" | sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g')
+for flag in $("$root/usr/bin/wireguard_events_exporter" --help | grep -o -- '--[a-z][a-z.-]*' | sort -u); do
+  grep -qF -- "$flag" <<<"$man_text" || fail "the man page does not mention $flag"
+done
+# The changelog's latest entry is this version.
+changelog_version=$(zcat "$root/usr/share/doc/wireguard-events-exporter/changelog.gz" | sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p')
+[[ $changelog_version == "$version" ]] || fail "the changelog's latest entry is $changelog_version, the package $version"
+
+echo "== lintian"
+# --fail-on error,warning: any error or warning is a failure; info tags are listed only.
+status=0
+lintian --fail-on error,warning --info --display-level '>=info' "$package" >"$work/lintian.out" 2>&1 || status=$?
+cat "$work/lintian.out"
+[[ $status -eq 0 ]] || fail "lintian reports errors or warnings (status $status)"
+if grep -qE '^[EW]: ' "$work/lintian.out"; then fail "lintian reports errors or warnings"; fi
+
+if [[ -n $package_out ]]; then
+  rm -rf "$package_out"
+  mkdir -p "$package_out"
+  cp "$package" "$package_out/"
+fi
 
 output=$("$root/usr/bin/wireguard_events_exporter" --version)
 echo "--version: $output"
