@@ -25,6 +25,20 @@ for unit in wireguard-events-exporter.service wireguard-events-exporter-kmsg.ser
     "$unit_dir/$unit" >"$work/$unit"
 done
 
+echo "== each exporter unit reads its own flags variable from /etc/default"
+# A flag for one setup (--syslog.udp-listen-address in ARGS) must not reach the other unit,
+# where it would be given twice.
+default_file=$unit_dir/../default/wireguard-events-exporter
+check_args() {
+  local unit=$1 variable=$2 other=$3
+  grep -q "^ExecStart=.* \\\$$variable\$" "$unit_dir/$unit" || { echo "FAIL: $unit does not end its ExecStart with \$$variable"; exit 1; }
+  if grep -q "^ExecStart=.*\\\$$other\\b" "$unit_dir/$unit"; then echo "FAIL: $unit reads \$$other"; exit 1; fi
+  # shellcheck disable=SC1090
+  (set -u; . "$default_file"; : "${!variable}") || { echo "FAIL: $default_file does not set $variable"; exit 1; }
+}
+check_args wireguard-events-exporter.service ARGS KMSG_ARGS
+check_args wireguard-events-exporter-kmsg.service KMSG_ARGS ARGS
+
 echo "== systemd-analyze verify"
 # verify prints problems but may still exit 0 for some of them: any output is a failure.
 status=0
