@@ -42,7 +42,11 @@ NUMERIC_PANELS = {"timeseries", "stat", "gauge", "bargauge", "table", "barchart"
                   "piechart", "state-timeline", "status-history", "heatmap"}
 # Panel types whose series are named by the targets' legendFormat.
 LEGEND_PANELS = {"timeseries", "bargauge", "stat", "gauge", "barchart", "piechart"}
-REQUIRED_VARIABLES = ("instance", "interface", "peer")
+REQUIRED_VARIABLES = ("instance", "host", "interface", "peer")
+# Series of these carry `host` in fleet mode, so every selector of them filters on $host.
+DOMAIN_METRIC = re.compile(r"\b(wireguard_(?:peer|interface|no_route|peers)\w*)\{([^}]*)\}")
+# Where the dashboard's links point; a runbook link names a section (anchor) of docs/alerts.md.
+DOCS_URL = "https://wireguard-events-exporter.org/docs/"
 
 # Grafana's built-in variables, as a 1 s scrape interval makes them. A [15s] range holds 15
 # samples once Prometheus has scraped for 15 s, and at least two (all rate() needs) after
@@ -120,11 +124,52 @@ def check_panel(panel, problems):
             problems.append(f"{name}: no unit in fieldConfig.defaults")
     if kind == "timeseries" and not panel.get("options", {}).get("legend", {}).get("showLegend"):
         problems.append(f"{name}: legend hidden")
+    for target in targets:
+        for metric, matchers in DOMAIN_METRIC.findall(str(target.get("expr", ""))):
+            if 'host=~"$host"' not in matchers:
+                problems.append(f"{name} query {target.get('refId')}: {metric} is not filtered "
+                                "on the host variable (host=~\"$host\")")
+    if not panel.get("links"):
+        problems.append(f"{name}: no link to its runbook or to the docs")
 
 
-def check_json(dashboard):
+def anchors(markdown_path):
+    """GitHub's anchors of the headings of a Markdown file."""
+    found = set()
+    with open(markdown_path, encoding="utf-8") as source:
+        for line in source:
+            heading = re.match(r"^#+\s+(.*)$", line)
+            if heading:
+                text = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower())
+                found.add(text.replace(" ", "-"))
+    return found
+
+
+def check_links(dashboard, docs_dir, problems):
+    """Every link goes to a page of docs/, and an anchor to a heading of that page."""
+    links = [(f"dashboard link {link.get('title')!r}", link) for link in dashboard.get("links", [])]
+    for panel in all_panels(dashboard):
+        for link in panel.get("links", []):
+            links.append((f"panel {panel.get('id')} link {link.get('title')!r}", link))
+    if not dashboard.get("links"):
+        problems.append("the dashboard has no links to the docs")
+    for where, link in links:
+        url = link.get("url", "")
+        if not url.startswith(DOCS_URL):
+            problems.append(f"{where}: {url!r} is not under {DOCS_URL}")
+            continue
+        page, _, anchor = url[len(DOCS_URL):].partition("#")
+        path = os.path.join(docs_dir, page)
+        if not os.path.isfile(path):
+            problems.append(f"{where}: docs/{page} does not exist")
+        elif anchor and anchor not in anchors(path):
+            problems.append(f"{where}: docs/{page} has no section #{anchor}")
+
+
+def check_json(dashboard, docs_dir):
     """Returns the problems of the dashboard JSON, an empty list when there are none."""
     problems = []
+    check_links(dashboard, docs_dir, problems)
     schema = dashboard.get("schemaVersion")
     if not isinstance(schema, int) or schema < 39:
         problems.append(f"schemaVersion is {schema!r}, needs 39 or later")
@@ -369,7 +414,9 @@ class ExpressionCheck:
             self.problems.append(f"{where}: no data for {expr!r}")
             return []
         for label in re.findall(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}", legend or ""):
-            if any(label not in series["metric"] for series in result):
+            # `host` exists in fleet mode only: enough that some series has it.
+            if all(label not in series["metric"] for series in result) or (
+                    label != "host" and any(label not in series["metric"] for series in result)):
                 self.problems.append(f"{where}: legend {legend!r} names {label}, which "
                                      f"the result of {expr!r} lacks")
         return result
@@ -432,13 +479,25 @@ def check_queries(dashboard, exporter, prometheus_binary):
                 exporter, f"--replay={log_path}",
                 f"--web.listen-address=127.0.0.1:{exporter_port}",
                 "--syslog.udp-listen-address=", "--log.level=warn"])
-            metrics_url = f"http://127.0.0.1:{exporter_port}/metrics"
-            replayed = re.compile(r'^wireguard_events_exporter_messages_received_total\{'
-                                  r'transport="file"\} ' + str(len(lines)) + r"(\.0+)?$", re.M)
-            wait_until("the exporter to replay the log", deadline,
-                       lambda: replayed.search(http_get(metrics_url)[1]),
-                       exporter_process, processes, "exporter")
-            exported = exported_metric_names(http_get(metrics_url)[1])
+            # And a collector in fleet mode (host label), the same lines as sent by two hosts.
+            fleet_log_path = os.path.join(directory, "fleet-kernel.log")
+            with open(fleet_log_path, "w") as log:
+                for host in ("gw1", "gw2"):
+                    log.write("".join(f"<4>Nov 24 10:00:00 {host} kernel: {line}\n" for line in lines))
+            fleet_port = free_port()
+            fleet_process = processes.start("fleet", [
+                exporter, f"--replay={fleet_log_path}", "--syslog.host-label",
+                f"--web.listen-address=127.0.0.1:{fleet_port}",
+                "--syslog.udp-listen-address=", "--log.level=warn"])
+            exported = set()
+            for port, count, process, name in ((exporter_port, len(lines), exporter_process, "exporter"),
+                                               (fleet_port, 2 * len(lines), fleet_process, "fleet")):
+                metrics_url = f"http://127.0.0.1:{port}/metrics"
+                replayed = re.compile(r'^wireguard_events_exporter_messages_received_total\{'
+                                      r'transport="file"\} ' + str(count) + r"(\.0+)?$", re.M)
+                wait_until(f"the {name} exporter to replay the log", deadline,
+                           lambda: replayed.search(http_get(metrics_url)[1]), process, processes, name)
+                exported |= exported_metric_names(http_get(metrics_url)[1])
 
             prometheus_port = free_port()
             config = os.path.join(directory, "prometheus.yml")
@@ -452,7 +511,7 @@ def check_queries(dashboard, exporter, prometheus_binary):
                           f"  evaluation_interval: 1s\n"
                           f"rule_files: [{json.dumps(rules)}]\n"
                           f"scrape_configs:\n- job_name: {SCRAPE_JOB}\n  static_configs:\n"
-                          f"  - targets: ['127.0.0.1:{exporter_port}']\n")
+                          f"  - targets: ['127.0.0.1:{exporter_port}', '127.0.0.1:{fleet_port}']\n")
             prometheus_process = processes.start("prometheus", [
                 prometheus_binary, f"--config.file={config}",
                 f"--storage.tsdb.path={os.path.join(directory, 'tsdb')}",
@@ -461,8 +520,8 @@ def check_queries(dashboard, exporter, prometheus_binary):
 
             def scraped_enough():
                 result, _ = prometheus.query(
-                    f'count_over_time(up{{job="{SCRAPE_JOB}"}}[1m]) >= {MIN_SCRAPES} '
-                    f'and up{{job="{SCRAPE_JOB}"}} == 1')
+                    f'count(count_over_time(up{{job="{SCRAPE_JOB}"}}[1m]) >= {MIN_SCRAPES} '
+                    f'and up{{job="{SCRAPE_JOB}"}} == 1) == 2')
                 alerts, _ = prometheus.query(f'ALERTS{{alertname="{TEST_ALERT}"}}')
                 return bool(result) and bool(alerts)
             wait_until(f"{MIN_SCRAPES} scrapes", deadline, scraped_enough,
@@ -511,7 +570,8 @@ def main():
     with open(args.dashboard) as source:
         dashboard = json.load(source)
     if args.mode == "json":
-        problems = check_json(dashboard)
+        docs_dir = os.path.join(os.path.dirname(os.path.abspath(args.dashboard)), "..", "docs")
+        problems = check_json(dashboard, docs_dir)
     else:
         if not args.exporter:
             parser.error("queries needs --exporter")
