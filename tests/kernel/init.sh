@@ -27,6 +27,15 @@ mount -t devpts devpts /dev/pts
 # The host's /tmp and /run must not be seen (nor written) from inside.
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
+# A checkout or build folder under the host's /tmp or /run (a CI clone, say) is hidden by those
+# tmpfs: show just those folders again, read-only, from the host.
+for shown in "$LAB_DIR" "$(dirname "$LAB_SCENARIO")" "$(dirname "$LAB_EXPORTER")"; do
+  case $shown in
+    /tmp/* | /run/*)
+      [[ -e $shown ]] && continue
+      mkdir -p "$shown" && mount -r -t hostfs hostfs "$shown" -o "$shown" ;;
+  esac
+done
 mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t hostfs hostfs /mnt -o "$LAB_OUT"
