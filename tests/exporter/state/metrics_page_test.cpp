@@ -211,13 +211,16 @@ TEST_CASE("a piece stays bounded however many rows one interface or peer has") {
       const std::string iface = "wg\\\"" + std::to_string(i);
       for (std::int32_t error = -200; error < 0; ++error) {
         for (const char* to : {"192.0.2.1:51820", "[2001:db8::1]:51820/0%0"}) {
-          const auto r = parser.parse("wireguard: " + iface + ": No route to " + to + ", error " + std::to_string(error));
+          // The event's fields view the line: it must outlive apply().
+          const std::string line = "wireguard: " + iface + ": No route to " + to + ", error " + std::to_string(error);
+          const auto r = parser.parse(line);
           REQUIRE(r.status == ParseStatus::event);
           state.apply(r.event, 1000, host);
         }
       }
-      const auto r = parser.parse("wireguard: " + iface + ": Receiving keepalive packet from peer " +
-                                  std::to_string(h * 64 + i) + " (192.0.2.1:51820)");
+      const std::string line = "wireguard: " + iface + ": Receiving keepalive packet from peer " +
+                               std::to_string(h * 64 + i) + " (192.0.2.1:51820)";
+      const auto r = parser.parse(line);
       state.apply(r.event, 1000, host);
     }
   }
