@@ -195,13 +195,29 @@ DeviceDumpDecoder::Status DeviceDumpDecoder::feed(const void* data, std::size_t 
   if (status_ != Status::more) return status_;
   // The messages must fill the datagram exactly (libmnl stops quietly at a short tail), and
   // only NLMSG_DONE may end the dump: an empty or truncated datagram is not a table.
+  // Walked here with unsigned arithmetic, before libmnl sees the bytes: mnl_nlmsg_ok() casts
+  // nlmsg_len to int, so a length of 0xffffffff passes it and aligns to 0, and its walk (and
+  // mnl_cb_run's) would never advance.
   bool saw_done = false;
-  int remaining = size > (1u << 30) ? 0 : static_cast<int>(size);
-  for (auto* message = static_cast<const nlmsghdr*>(data); mnl_nlmsg_ok(message, remaining);
-       message = mnl_nlmsg_next(message, &remaining)) {
-    if (message->nlmsg_type == NLMSG_DONE) saw_done = true;
+  bool framed = size != 0 && size <= (1u << 30);
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (std::size_t offset = 0; framed && offset < size;) {
+    nlmsghdr header;
+    if (size - offset < sizeof header) {
+      framed = false;
+      break;
+    }
+    std::memcpy(&header, bytes + offset, sizeof header);
+    // NLMSG_ALIGN masks with an unsigned int, which would cut a size_t back to 32 bits.
+    const std::size_t aligned = (static_cast<std::size_t>(header.nlmsg_len) + 3) & ~std::size_t{3};
+    if (header.nlmsg_len < sizeof header || aligned > size - offset) {
+      framed = false;
+      break;
+    }
+    if (header.nlmsg_type == NLMSG_DONE) saw_done = true;
+    offset += aligned;
   }
-  if (size == 0 || size > (1u << 30) || remaining != 0) {
+  if (!framed) {
     status_ = Status::failed;
     error_ = "malformed netlink message";
     return status_;
