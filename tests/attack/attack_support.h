@@ -36,6 +36,9 @@ class Attackers {
   std::vector<std::thread> threads_;
 };
 
+// Fewest scrapes an attack is judged on.
+inline constexpr int kMinScrapes = 5;
+
 struct AttackResult {
   int scrapes = 0;
   int ok = 0;
