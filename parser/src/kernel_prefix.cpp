@@ -68,6 +68,25 @@ std::size_t decoration_token(std::string_view text, std::string_view prefix) {
 
 bool is_interface_byte(unsigned char c) { return c > ' ' && c != '/' && c != 0x7f; }
 
+// `[ 1234.567890] `: seconds, a point, exactly six digits of microseconds (printk's format).
+bool printk_time(std::string_view token, std::uint64_t& usec) {
+  std::size_t i = 1;
+  while (i < token.size() && token[i] == ' ') ++i;
+  std::uint64_t seconds = 0;
+  std::size_t digits = 0;
+  for (; i < token.size() && token[i] >= '0' && token[i] <= '9'; ++i, ++digits) {
+    seconds = seconds * 10 + static_cast<std::uint64_t>(token[i] - '0');
+  }
+  if (digits == 0 || digits > 12 || i + 8 > token.size() || token[i] != '.' || token[i + 7] != ']') return false;
+  std::uint64_t micros = 0;
+  for (std::size_t j = i + 1; j < i + 7; ++j) {
+    if (token[j] < '0' || token[j] > '9') return false;
+    micros = micros * 10 + static_cast<std::uint64_t>(token[j] - '0');
+  }
+  usec = seconds * 1000000 + micros;
+  return true;
+}
+
 }  // namespace
 
 KernelLine split_kernel_line(std::string_view content) {
@@ -77,6 +96,7 @@ KernelLine split_kernel_line(std::string_view content) {
   for (int i = 0; i < 2; ++i) {
     std::size_t n = bracket_token(text);
     if (n == 0) break;
+    if (i == 0) line.has_printk_time = printk_time(text.substr(0, n), line.printk_usec);
     text.remove_prefix(n);
   }
   if (starts_with(text, "<intr> ")) text.remove_prefix(7);

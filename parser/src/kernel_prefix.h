@@ -4,6 +4,7 @@
 //   ^ printk time  ^ dynamic debug decorations     ^ pr_fmt  ^ ifname
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "wgevents/parser/parse.h"
@@ -23,6 +24,9 @@ struct KernelLine {
   std::string_view module;
   std::string_view interface;
   std::string_view body;
+  // The printk time `[ 1234.567890]` in microseconds since boot, when the line has one.
+  bool has_printk_time = false;
+  std::uint64_t printk_usec = 0;
 };
 
 KernelLine split_kernel_line(std::string_view content);

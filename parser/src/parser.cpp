@@ -183,6 +183,8 @@ ParseResult Parser::parse(std::string_view message) const {
   if (!framed.ok) return malformed(result, framed.reason);
 
   detail::KernelLine line = detail::split_kernel_line(framed.content);
+  result.envelope.has_printk_time = line.has_printk_time;
+  result.envelope.printk_usec = line.printk_usec;
   EventTable::Match match = EventTable::Match::unknown;
   switch (line.kind) {
     case detail::KernelLine::Kind::not_wireguard:

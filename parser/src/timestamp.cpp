@@ -1,5 +1,6 @@
 #include "timestamp.h"
 
+#include <algorithm>
 #include <array>
 
 #include "text.h"
@@ -79,6 +80,7 @@ std::size_t parse_fraction(std::string_view text, SyslogTimestamp& out) {
   }
   if (i == 1) return 0;
   out.nanosecond = nanos;
+  out.fraction_digits = static_cast<std::uint8_t>(std::min<std::size_t>(i - 1, 255));
   return i;
 }
 

@@ -60,6 +60,7 @@ struct SyslogTimestamp {
   std::uint8_t minute = 0;
   std::uint8_t second = 0;
   std::uint32_t nanosecond = 0;
+  std::uint8_t fraction_digits = 0;   // digits after the second's point (0: whole seconds)
   bool has_utc_offset = false;        // RFC 5424 (`Z` or `+hh:mm`)
   std::int16_t utc_offset_minutes = 0;
 
@@ -80,6 +81,10 @@ struct Envelope {
   SyslogTimestamp timestamp;    // syslog or saved-log header time
   std::uint64_t kmsg_sequence = 0;
   std::uint64_t kmsg_usec = 0;  // kmsg: microseconds since boot
+  // The printk time before the kernel's text (`[ 1234.567890] `, dmesg and saved kernel logs):
+  // microseconds since boot, like kmsg_usec.
+  bool has_printk_time = false;
+  std::uint64_t printk_usec = 0;
 };
 
 struct ParseResult {
