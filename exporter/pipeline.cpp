@@ -15,6 +15,7 @@ Pipeline::Pipeline(const Parser& parser, WireguardState& state, SelfMetrics& sel
   if (local_host_.empty()) local_host_ = "localhost";
   local_utc_offset_ = clock_.utc_offset();
   current_year_ = clock_.current_year();
+  boot_time_ = clock_.now() - clock_.since_boot();
   self_.set_hosts(hosts_sending());  // fleet mode starts at 0
 }
 
@@ -59,6 +60,27 @@ double Pipeline::event_time(Transport transport, const ParseResult& result, doub
   return t.value_or(now);
 }
 
+namespace {
+constexpr bool times_handshake(const Event& event) {
+  return event.kind == EventKind::handshake_initiation_sent || event.kind == EventKind::handshake_response_received ||
+         event.kind == EventKind::keypair_created || event.completes_handshake;
+}
+}  // namespace
+
+double Pipeline::duration_stamp(Transport transport, const ParseResult& result) const {
+  if (result.envelope.framing == Framing::kmsg) {
+    return boot_time_ + static_cast<double>(result.envelope.kmsg_usec) / 1e6;
+  }
+  if (result.envelope.has_printk_time) {
+    return boot_time_ + static_cast<double>(result.envelope.printk_usec) / 1e6;
+  }
+  const SyslogTimestamp& ts = result.envelope.timestamp;
+  if (ts.present() && ts.fraction_digits > 0) {
+    if (auto t = to_unix_seconds(ts, current_year_, local_utc_offset_)) return *t;
+  }
+  return transport == Transport::file ? kNoStamp : clock_.now();
+}
+
 void Pipeline::on_message(Transport transport, std::string_view message, const MessageSource& source) {
   const double now = clock_.receipt_time();
   self_.message_received(transport, message.size(), now);
@@ -83,7 +105,9 @@ void Pipeline::on_message(Transport transport, std::string_view message, const M
     self_.line(LineResult::malformed);
     return;
   }
-  if (state_.apply(result.event, event_time(transport, result, now), *host) == WireguardState::Outcome::rejected) {
+  const double stamp = times_handshake(result.event) ? duration_stamp(transport, result) : kNoStamp;
+  if (state_.apply(result.event, event_time(transport, result, now), *host, stamp) ==
+      WireguardState::Outcome::rejected) {
     self_.line(LineResult::rejected);
     return;
   }

@@ -51,6 +51,11 @@ class Pipeline : public MessageSink {
   // their own syslog timestamp where it is a full one (metrics.md, "Time"); kmsg records with
   // the kernel's own time of logging.
   double event_time(Transport transport, const ParseResult& result, double now) const;
+  // The line's time for handshake durations (metrics.md, "Handshake timing"): the kmsg record's
+  // or the printk prefix's microsecond stamp, a header stamp with a fraction of a second, else the precise receipt time
+  // for live input; kNoStamp for a replayed line stamped in whole seconds. Read only for the
+  // events that time a handshake.
+  double duration_stamp(Transport transport, const ParseResult& result) const;
 
   const Clock& clock_;
   const Parser& parser_;
@@ -62,6 +67,7 @@ class Pipeline : public MessageSink {
   char source_text_[64] = {};  // the sender's address as text, for host_of()
   long local_utc_offset_ = 0;  // for syslog headers in local time (RFC 3164)
   int current_year_ = 1970;
+  double boot_time_ = 0;  // Unix time of boot, read once: kmsg stamps are offsets from it
 };
 
 }  // namespace wgevents

@@ -10,7 +10,7 @@ namespace wgevents::metric {
 
 struct Info {
   std::string_view name;
-  std::string_view type;  // "counter" or "gauge"
+  std::string_view type;  // "counter", "gauge" or "histogram"
   std::string_view help;
 };
 
@@ -42,6 +42,15 @@ inline constexpr Info kEndpointInfo{
 inline constexpr Info kEndpointChanges{
     "wireguard_peer_endpoint_changes_total", "counter",
     "Times the peer's endpoint differed from the one seen before (roaming, NAT rebinding)."};
+inline constexpr Info kLastHandshakeRtt{
+    "wireguard_peer_last_handshake_rtt_seconds", "gauge",
+    "Seconds from the peer's last handshake initiation we sent to its response: the round trip plus the responder's work."};
+inline constexpr Info kHandshakeRtt{
+    "wireguard_handshake_rtt_seconds", "histogram",
+    "Handshake round trips of the interface's peers: from an initiation we sent to its response."};
+inline constexpr Info kHandshakeCompletion{
+    "wireguard_handshake_completion_seconds", "histogram",
+    "Seconds from the first initiation of a retry series to the new keypair: what retries cost."};
 inline constexpr Info kPeers{
     "wireguard_peers", "gauge", "Peers the exporter tracks on the interface."};
 

@@ -60,7 +60,7 @@ const metric::Info* section_info(int section) {
       &metric::kPeerEvents,   &metric::kInterfaceEvents,  &metric::kNoRouteErrors,
       &metric::kLastHandshakeTimestamp, &metric::kLastHandshakeAge, &metric::kLastSeenTimestamp,
       &metric::kHandshakeAttempts, &metric::kEndpointInfo, &metric::kEndpointChanges,
-      &metric::kPeers, &metric::kPeerInfo, &metric::kPeerReceiveBytes, &metric::kPeerTransmitBytes,
+      &metric::kLastHandshakeRtt, &metric::kPeers, &metric::kHandshakeRtt, &metric::kHandshakeCompletion, &metric::kPeerInfo, &metric::kPeerReceiveBytes, &metric::kPeerTransmitBytes,
       &metric::kPeerAllowedIpsInfo, nullptr /* self: prometheus-cpp writes its own */,
       &metric::kPeerTableReads, &metric::kPeersUnresolved,
   };
@@ -202,9 +202,48 @@ void MetricsPage::write_peer_rows(std::string& out, const PeerState& peer) const
       open_peer_row(out, state_, options_.host_label, metric::kEndpointChanges.name, iface, peer);
       close_row(out, peer.endpoint_changes);
       break;
+    case Section::handshake_rtt:
+      if (has_stamp(peer.last_rtt)) {
+        open_peer_row(out, state_, options_.host_label, metric::kLastHandshakeRtt.name, iface, peer);
+        close_row(out, peer.last_rtt);
+      }
+      break;
     default:
       break;
   }
+}
+
+// An interface's histogram appears with its first observation: most interfaces of a fleet never
+// initiate, and 25 rows of zeros each would outweigh their events.
+template <std::size_t Buckets>
+void MetricsPage::write_histogram(std::string& out, std::string_view name, const InterfaceState& iface,
+                                  const std::array<double, Buckets>& bounds,
+                                  const DurationHistogram<Buckets>& histogram) const {
+  if (histogram.count == 0) return;
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= Buckets; ++i) {
+    out += name;
+    out += "_bucket{";
+    append_interface_label(out, state_, options_.host_label, iface);
+    out += ",le=\"";
+    if (i < Buckets) {
+      cumulative += histogram.counts[i];
+      append_number(out, bounds[i]);
+    } else {
+      cumulative = histogram.count;
+      out += "+Inf";
+    }
+    out += '"';
+    close_row(out, cumulative);
+  }
+  out += name;
+  out += "_sum{";
+  append_interface_label(out, state_, options_.host_label, iface);
+  close_row(out, histogram.sum);
+  out += name;
+  out += "_count{";
+  append_interface_label(out, state_, options_.host_label, iface);
+  close_row(out, histogram.count);
 }
 
 bool MetricsPage::write_rows(std::string& out) {
@@ -213,7 +252,9 @@ bool MetricsPage::write_rows(std::string& out) {
   switch (section_) {
     case Section::interface_events:
     case Section::no_route:
-    case Section::peers: {
+    case Section::peers:
+    case Section::rtt_histogram:
+    case Section::completion_histogram: {
       if (position_ >= interfaces.size()) return false;
       const InterfaceState& iface = interfaces[position_];
       if (section_ == Section::interface_events) {
@@ -235,6 +276,11 @@ bool MetricsPage::write_rows(std::string& out) {
           return true;
         }
         entry_ = 0;
+      } else if (section_ == Section::rtt_histogram) {
+        write_histogram(out, metric::kHandshakeRtt.name, iface, kHandshakeRttBuckets, iface.handshake_rtt);
+      } else if (section_ == Section::completion_histogram) {
+        write_histogram(out, metric::kHandshakeCompletion.name, iface, kHandshakeCompletionBuckets,
+                        iface.handshake_completion);
       } else {
         out += metric::kPeers.name;
         out += '{';

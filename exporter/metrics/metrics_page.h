@@ -51,7 +51,7 @@ class MetricsPage : public ChunkSource {
  private:
   enum class Section {
     peer_events, interface_events, no_route, last_handshake, handshake_age, last_seen,
-    attempts, endpoint_info, endpoint_changes, peers,
+    attempts, endpoint_info, endpoint_changes, handshake_rtt, peers, rtt_histogram, completion_histogram,
     peer_info, receive_bytes, transmit_bytes, allowed_ips,  // identity: only with a snapshot
     self, table_reads, peers_unresolved, done,
   };
@@ -64,6 +64,9 @@ class MetricsPage : public ChunkSource {
   // Writes the rows of one peer or interface at `position_`; false when the section is done.
   bool write_rows(std::string& out);
   void write_peer_rows(std::string& out, const PeerState& peer) const;
+  template <std::size_t Buckets>
+  void write_histogram(std::string& out, std::string_view name, const InterfaceState& iface,
+                       const std::array<double, Buckets>& bounds, const DurationHistogram<Buckets>& histogram) const;
   void write_no_route_row(std::string& out, const InterfaceState& iface, const NoRouteCount& n) const;
 
   const WireguardState& state_;

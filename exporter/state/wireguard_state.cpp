@@ -87,12 +87,15 @@ int WireguardState::find_or_add_interface(std::uint16_t host, std::string_view n
   if (interfaces_per_host_[host] >= limits_.max_interfaces || interfaces_.size() >= UINT16_MAX) return -1;
   interfaces_per_host_[host]++;
   last_interface_ = static_cast<std::uint16_t>(interfaces_.size());
-  interfaces_.push_back(InterfaceState{host, std::string(name), {}, {}, 0});
+  InterfaceState& added = interfaces_.emplace_back();
+  added.host = host;
+  added.name = name;
   interface_index_.emplace(std::string(key_view), last_interface_);
   return last_interface_;
 }
 
-WireguardState::Outcome WireguardState::apply(const Event& event, double now, std::string_view host_name) {
+WireguardState::Outcome WireguardState::apply(const Event& event, double now, std::string_view host_name,
+                                              double stamp) {
   int host = find_or_add_host(host_name);
   if (host < 0) return Outcome::rejected;
   int interface = find_or_add_interface(static_cast<std::uint16_t>(host), event.interface);
@@ -124,10 +127,12 @@ WireguardState::Outcome WireguardState::apply(const Event& event, double now, st
   std::uint32_t slot = find_or_add_peer(static_cast<std::uint16_t>(interface), event.peer_naming, event.peer);
   PeerState& peer = peers_[slot];
   apply_peer_event(peer, event, now);
+  time_handshake(peer, iface, event.kind, stamp);
   if (event.completes_handshake) {
     Event keypair = event;
     keypair.kind = EventKind::keypair_created;
     apply_peer_event(peer, keypair, now);
+    time_handshake(peer, iface, keypair.kind, stamp);
   }
   // The peer's series go with it, the final count included (metrics.md).
   if (event.kind == EventKind::peer_destroyed) remove_peer(slot);
@@ -156,6 +161,54 @@ void WireguardState::apply_peer_event(PeerState& peer, const Event& event, doubl
       break;
     default:
       break;
+  }
+}
+
+// The pairing rules of docs/metrics.md, "Handshake timing". Lines may come late, twice or out of
+// order (UDP), so a pair is observed only when it runs forwards and within the longest duration
+// the protocol allows; anything else observes nothing.
+void WireguardState::time_handshake(PeerState& peer, InterfaceState& iface, EventKind kind, double stamp) {
+  switch (kind) {
+    case EventKind::handshake_initiation_sent:
+      if (!has_stamp(stamp)) {
+        peer.rtt_started = kNoStamp;  // when it left is unknown: its response pairs with nothing
+        return;
+      }
+      // A retry restarts the round trip; an initiation stamped before the one awaited came late.
+      if (!has_stamp(peer.rtt_started) || stamp >= peer.rtt_started) peer.rtt_started = stamp;
+      // A series in flight for longer than any series lasts lost its end (a missed line).
+      if (has_stamp(peer.series_started) && stamp - peer.series_started > kMaxHandshakeCompletion) {
+        peer.series_started = kNoStamp;
+      }
+      if (!has_stamp(peer.series_started) || stamp < peer.series_started) peer.series_started = stamp;
+      return;
+    case EventKind::handshake_response_received: {
+      if (!has_stamp(stamp) || !has_stamp(peer.rtt_started)) return;
+      const double rtt = stamp - peer.rtt_started;
+      if (rtt < 0) return;  // answers an earlier initiation; the one awaited is still out
+      peer.rtt_started = kNoStamp;  // answered: a duplicate line observes nothing
+      if (rtt > kMaxHandshakeRtt) return;
+      peer.last_rtt = rtt;
+      iface.handshake_rtt.observe(kHandshakeRttBuckets, rtt);
+      return;
+    }
+    case EventKind::keypair_created: {
+      peer.rtt_started = kNoStamp;  // a new session: no initiation of ours is awaited any more
+      if (!has_stamp(stamp) || !has_stamp(peer.series_started)) return;
+      const double took = stamp - peer.series_started;
+      if (took < 0) return;
+      peer.series_started = kNoStamp;
+      if (took <= kMaxHandshakeCompletion) iface.handshake_completion.observe(kHandshakeCompletionBuckets, took);
+      return;
+    }
+    case EventKind::handshake_gave_up:
+    case EventKind::keys_zeroed:
+      // The series ends unobserved: a give-up is counted as one, not as a duration.
+      peer.rtt_started = kNoStamp;
+      peer.series_started = kNoStamp;
+      return;
+    default:
+      return;
   }
 }
 

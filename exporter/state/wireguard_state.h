@@ -10,7 +10,9 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,6 +43,44 @@ inline constexpr std::int32_t kNoRouteOtherError = 0;
 std::int32_t bounded_no_route_error(std::int32_t error);
 inline constexpr std::size_t kNoRouteErrorValues = 17;
 
+// A time on the line clock of handshake durations (metrics.md, "Handshake timing"): Unix seconds
+// with sub-second resolution, from the message's own stamp or its receipt. kNoStamp: the message
+// has none precise enough, and gives no durations.
+inline constexpr double kNoStamp = std::numeric_limits<double>::quiet_NaN();
+inline bool has_stamp(double stamp) { return !std::isnan(stamp); }
+
+// Upper bounds of the handshake histograms' buckets (+Inf follows). Round trips: 1 ms to 10 s.
+inline constexpr std::array<double, 13> kHandshakeRttBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+// Completions: each retry adds REKEY_TIMEOUT (5 s) plus up to a third of a second of jitter, so
+// a handshake that took n retries lands in (5n, 5n+5] up to the 60 s bucket.
+inline constexpr std::array<double, 23> kHandshakeCompletionBuckets = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15,
+    20,    25,   30,    35,   40,  45,   50,  55, 60,  90, 120};
+// Longest duration each observes: a response later than this cannot answer the initiation it
+// is paired with (a retry replaces it after 5 s), and a series ends in a give-up after 90 s of
+// retries. Longer pairs come from lost or reordered lines and are not observed.
+inline constexpr double kMaxHandshakeRtt = 10;
+inline constexpr double kMaxHandshakeCompletion = 120;
+
+template <std::size_t Buckets>
+struct DurationHistogram {
+  std::array<std::uint64_t, Buckets> counts{};  // per bucket, not cumulative; above the last: only count
+  std::uint64_t count = 0;
+  double sum = 0;
+
+  void observe(const std::array<double, Buckets>& bounds, double seconds) {
+    for (std::size_t i = 0; i < Buckets; ++i) {
+      if (seconds <= bounds[i]) {
+        counts[i]++;
+        break;
+      }
+    }
+    count++;
+    sum += seconds;
+  }
+};
+
 struct InterfaceState {
   std::uint16_t host = 0;  // index into WireguardState::hosts()
   std::string name;
@@ -48,6 +88,8 @@ struct InterfaceState {
   // In order of first sighting; at most 3 families x kNoRouteErrorValues entries.
   std::vector<NoRouteCount> no_route;
   std::uint32_t peers = 0;             // tracked peers now
+  DurationHistogram<kHandshakeRttBuckets.size()> handshake_rtt;
+  DurationHistogram<kHandshakeCompletionBuckets.size()> handshake_completion;
 };
 
 inline constexpr std::uint32_t kNoSlot = UINT32_MAX;
@@ -64,6 +106,11 @@ struct PeerState {
   std::int32_t handshake_attempts = 0;
   Endpoint endpoint;            // family none while unknown
   std::uint64_t endpoint_changes = 0;
+  // Handshake timing, on the line clock (kNoStamp while unset): the initiation awaiting its
+  // response, the first initiation of the retry series in flight, and the last round trip.
+  double rtt_started = kNoStamp;
+  double series_started = kNoStamp;
+  double last_rtt = kNoStamp;
   std::uint32_t lru_prev = kNoSlot;  // neighbours in the recency list (older, newer)
   std::uint32_t lru_next = kNoSlot;
 };
@@ -74,9 +121,10 @@ class WireguardState {
 
   enum class Outcome { counted, rejected };
   // Applies one parsed event (not kernel_ratelimit_suppressed) seen at Unix time `now`, from
-  // `host` (fleet mode; empty for a single host). `rejected` when its host or interface is new
+  // `host` (fleet mode; empty for a single host). `stamp` is the line's time on the clock of
+  // handshake durations, kNoStamp when it has none. `rejected` when its host or interface is new
   // and the host or interface cap is reached.
-  Outcome apply(const Event& event, double now, std::string_view host = {});
+  Outcome apply(const Event& event, double now, std::string_view host = {}, double stamp = kNoStamp);
 
   // Hosts seen, in order of first appearance (a single empty name unless in fleet mode).
   const std::vector<std::string>& hosts() const { return hosts_; }
@@ -111,6 +159,7 @@ class WireguardState {
   void lru_unlink(std::uint32_t slot);
   void lru_push_newest(std::uint32_t slot);
   void apply_peer_event(PeerState& peer, const Event& event, double now);
+  void time_handshake(PeerState& peer, InterfaceState& iface, EventKind kind, double stamp);
 
   // Heterogeneous lookup, so that finding a name needs no std::string.
   struct NameHash {

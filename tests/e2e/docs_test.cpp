@@ -71,12 +71,24 @@ std::map<std::string, Scraped> scraped_metrics(const std::string& page) {
       auto brace = line.find('{');
       std::string name = line.substr(0, std::min(brace, line.find(' ')));
       if (brace == std::string::npos) continue;
+      // A histogram's rows belong to its family: name_bucket (with `le`), name_sum, name_count.
+      bool bucket = false;
+      for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
+        if (name.size() > suffix.size() && name.ends_with(suffix)) {
+          const std::string family = name.substr(0, name.size() - suffix.size());
+          if (auto it = out.find(family); it != out.end() && it->second.type == "histogram") {
+            name = family;
+            bucket = suffix == "_bucket";
+            break;
+          }
+        }
+      }
       std::string labels = line.substr(brace + 1, line.rfind('}') - brace - 1);
       // label="value" pairs; values are escaped, so split on `="` and `",`.
       std::size_t at = 0;
       while (at < labels.size()) {
         auto eq = labels.find("=\"", at);
-        out[name].labels.insert(labels.substr(at, eq - at));
+        if (const std::string label = labels.substr(at, eq - at); !(bucket && label == "le")) out[name].labels.insert(label);
         std::size_t end = eq + 2;
         while (end < labels.size() && !(labels[end] == '"' && labels[end - 1] != '\\')) ++end;
         at = end + 2;
