@@ -207,3 +207,27 @@ TEST_CASE("the event table covers every event kind, and names round-trip") {
   CHECK(is_interface_event(EventKind::invalid_packet));
   CHECK_FALSE(is_interface_event(EventKind::kernel_ratelimit_suppressed));
 }
+
+TEST_CASE("the printk time and a header's fraction of a second are kept for handshake timing") {
+  Parser parser;
+  ParseResult r = parser.parse("[  812.250001] wireguard: wg0: Peer 3 created");
+  REQUIRE(r.status == ParseStatus::event);
+  CHECK(r.envelope.has_printk_time);
+  CHECK(r.envelope.printk_usec == 812250001);
+  // Other bracketed times are skipped but are no printk time: a wall-clock dmesg -T, a delta.
+  for (const char* line : {"[Mon Jun  6 19:05:37 2022] wireguard: wg0: Peer 3 created",
+                           "[  +7,696954] wireguard: wg0: Peer 3 created", "[812.25] wireguard: wg0: Peer 3 created",
+                           "wireguard: wg0: Peer 3 created"}) {
+    INFO(line);
+    r = parser.parse(line);
+    REQUIRE(r.status == ParseStatus::event);
+    CHECK_FALSE(r.envelope.has_printk_time);
+  }
+  r = parser.parse("<15>1 2026-11-24T10:00:00.250000+01:00 gw1 kernel - - - wireguard: wg0: Peer 3 created");
+  REQUIRE(r.status == ParseStatus::event);
+  CHECK(r.envelope.timestamp.fraction_digits == 6);
+  CHECK(r.envelope.timestamp.nanosecond == 250000000);
+  r = parser.parse("<15>1 2026-11-24T10:00:00+01:00 gw1 kernel - - - wireguard: wg0: Peer 3 created");
+  REQUIRE(r.status == ParseStatus::event);
+  CHECK(r.envelope.timestamp.fraction_digits == 0);
+}
