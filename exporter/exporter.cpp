@@ -3,6 +3,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <functional>
@@ -96,7 +98,21 @@ Exporter::Exporter(Config config, const Log& log, const Clock& clock, BuildVersi
       self_(build_.version, build_.revision),
       pipeline_(parser_, state_, self_, config_.syslog_allowed_sources, config_.syslog_host_label, clock_) {}
 
-Exporter::~Exporter() { stop(); }
+Exporter::~Exporter() {
+  stop();
+  // Once the signal sets go, asio puts back the default actions, and a SIGHUP (a config
+  // management run, a log rotation) arriving while the process exits would end it with status
+  // 129. A reload is meaningless from here on: ignore it. SIGHUP is blocked meanwhile, so one
+  // arriving between the two steps stays pending and is then discarded.
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &hangup, &previous);
+  reload_signals_.reset();
+  std::signal(SIGHUP, SIG_IGN);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
 
 int Exporter::run() {
   std::optional<StartupError> error;
@@ -280,6 +296,7 @@ void Exporter::start_identity() {
 }
 
 void Exporter::stop() {
+  stopping_ = true;
   if (stop_signals_) stop_signals_->cancel();
   if (reload_signals_) reload_signals_->cancel();
   if (http_) http_->stop();
@@ -339,7 +356,9 @@ void Exporter::await_signals() {
 
 void Exporter::await_reload() {
   reload_signals_->async_wait([this](const boost::system::error_code& ec, int) {
-    if (ec == asio::error::operation_aborted) return;
+    // A SIGHUP whose handler was already queued when stop() cancelled the wait still arrives
+    // here with success; re-arming then would keep the io_context running for ever.
+    if (ec == asio::error::operation_aborted || stopping_) return;
     reload();
     await_reload();
   });

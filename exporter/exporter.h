@@ -130,6 +130,7 @@ class Exporter {
   std::unique_ptr<PeerIdentity> identity_;       // peer tables read at each scrape; null: not read
   std::optional<boost::asio::signal_set> stop_signals_;    // SIGTERM, SIGINT: stop()
   std::optional<boost::asio::signal_set> reload_signals_;  // SIGHUP: reload()
+  bool stopping_ = false;  // stop() was called: a SIGHUP already queued neither reloads nor re-arms
 };
 
 }  // namespace wgevents

@@ -66,6 +66,7 @@ class ExporterProcess {
 
   bool started() const { return started_; }
   int web_port() const { return web_port_; }
+  pid_t pid() const { return pid_; }
   std::string scrape_text() const;
   Samples scrape() const;
   // Scrapes until `metric` (summed over series matching the filter) reaches `value`, or the

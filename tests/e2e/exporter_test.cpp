@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +129,31 @@ TEST_CASE("SIGTERM stops the exporter within a second, with status 0") {
   ExitStatus status = exporter.terminate();
   CHECK(status.code == 0);
   CHECK(status.took.count() < 1000);
+}
+
+TEST_CASE("SIGHUPs while the exporter stops neither kill it nor keep it running") {
+  // A SIGHUP queued as SIGTERM arrives used to re-arm the reload wait (the process never
+  // ended), and one after the signal handlers were gone ended it with status 129. Several
+  // rounds: each shutdown is a race against the storm.
+  for (int round = 0; round < 8; ++round) {
+    INFO("round " << round);
+    ExporterProcess exporter({"--syslog.udp-listen-address="});
+    REQUIRE(exporter.started());
+    std::atomic<bool> done{false};
+    // A pidfd: once the process is gone, the storm cannot reach another one with its pid.
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, exporter.pid(), 0));
+    REQUIRE(pidfd >= 0);
+    std::thread storm([&] {
+      while (!done) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, SIGHUP, nullptr, 0) != 0) break;
+      }
+    });
+    const ExitStatus status = exporter.terminate(std::chrono::seconds(5));
+    done = true;
+    storm.join();
+    close(pidfd);
+    CHECK(status.code == 0);
+  }
 }
 
 TEST_CASE("the landing page, health probes and a custom telemetry path") {
