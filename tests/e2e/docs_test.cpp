@@ -212,7 +212,7 @@ std::pair<std::string, std::vector<std::string>> series_shape(const std::string&
 
 }  // namespace
 
-TEST_CASE("README's sample page shows series as a real scrape writes them") {
+TEST_CASE("docs: README.md's sample /metrics page and a real scrape agree on HELP, TYPE and label names") {
   const auto sample = readme_sample();
   const std::string page = scrape_with_every_family();
   std::set<std::string> real_lines;  // HELP and TYPE lines
