@@ -589,11 +589,16 @@ def check_queries(dashboard, exporter, prometheus_binary):
                 "--syslog.udp-listen-address=", "--log.level=warn",
                 f"--wireguard.uapi-dir={uapi_dir}", "--wireguard.config-files=",
                 f"--peers.names-file={names_path}"])
-            # And a collector in fleet mode (host label), the same lines as sent by two hosts.
+            # And a collector in fleet mode (host label), the same lines as sent by two hosts:
+            # the RFC 5424 lines as they are, with the sender's name; the others in RFC 3164.
             fleet_log_path = os.path.join(directory, "fleet-kernel.log")
             with open(fleet_log_path, "w") as log:
                 for host in ("gw1", "gw2"):
-                    log.write("".join(f"<4>Nov 24 10:00:00 {host} kernel: {line}\n" for line in lines))
+                    for line in lines:
+                        if line.startswith("<"):
+                            log.write(line.replace(" gw1 kernel ", f" {host} kernel ", 1) + "\n")
+                        else:
+                            log.write(f"<4>Nov 24 10:00:00 {host} kernel: {line}\n")
             fleet_port = free_port()
             fleet_process = processes.start("fleet", [
                 exporter, f"--replay={fleet_log_path}", "--syslog.host-label",
