@@ -4,7 +4,8 @@
 For every alert of deploy/prometheus/wireguard-events.rules.yml: docs/alerts.md has a row in
 its table (linking the alert's section, with the rule's severity) and a section `## NAME`; the
 rule's runbook_url points at that section; the intro's count of alerts is right; and
-wireguard-events.rules.test.yml tests the alert at least once firing and once not. And every
+wireguard-events.rules.test.yml (or .daily.test.yml) tests the alert at least once firing and
+once not. And every
 `## ` section of docs/alerts.md that names an alert names one of the rules.
 
 usage: alerts_documented_test.py SOURCE_DIR
@@ -31,8 +32,10 @@ def main(source_dir):
     with open(os.path.join(prometheus_dir, "wireguard-events.rules.yml"), encoding="utf-8") as f:
         rules = [rule for group in yaml.safe_load(f)["groups"] for rule in group["rules"]
                  if "alert" in rule]
-    with open(os.path.join(prometheus_dir, "wireguard-events.rules.test.yml"), encoding="utf-8") as f:
-        tests = yaml.safe_load(f)["tests"]
+    tests = []
+    for name in ("wireguard-events.rules.test.yml", "wireguard-events.rules.daily.test.yml"):
+        with open(os.path.join(prometheus_dir, name), encoding="utf-8") as f:
+            tests += yaml.safe_load(f)["tests"]
     with open(os.path.join(source_dir, "docs", "alerts.md"), encoding="utf-8") as f:
         doc = f.read()
 
