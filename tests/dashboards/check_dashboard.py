@@ -6,7 +6,8 @@
 
 `json` checks what Grafana needs and what the dashboard promises (schema version, unique panel
 ids, a grid that fits 24 columns without overlaps, the datasource variable on every panel and
-target, a description, a unit and legends on every panel that shows numbers).
+target, a description, a unit and legends on every panel that shows numbers), and that
+docs/dashboard.md lists every row and every variable with the metrics it reads.
 
 `queries` replays a generated WireGuard kernel log into the exporter (which reads the peer
 tables of the log's interfaces from UAPI sockets the test serves), lets a real Prometheus
@@ -174,10 +175,44 @@ def check_links(dashboard, docs_dir, problems):
             problems.append(f"{where}: docs/{page} has no section #{anchor}")
 
 
+def check_guide(dashboard, docs_dir, problems):
+    """docs/dashboard.md lists every row (`- **Row title**`) and every variable, with the
+    metrics its query reads (`| Label | `metric`, ... | meaning |`)."""
+    with open(os.path.join(docs_dir, "dashboard.md"), encoding="utf-8") as source:
+        guide = source.read()
+    for panel in dashboard.get("panels", []):
+        if panel.get("type") == "row" and f"- **{panel.get('title')}**" not in guide:
+            problems.append(f"docs/dashboard.md: no `- **{panel.get('title')}**` for that row")
+    documented = {label.strip(): set(re.findall(r"`([a-z_:]+)`", metrics))
+                  for label, metrics in re.findall(r"^\| ([^|]+) \| ([^|]+) \|", guide, re.M)}
+    for variable in dashboard.get("templating", {}).get("list", []):
+        if variable.get("type") != "query":
+            continue
+        label = variable.get("label") or variable.get("name")
+        query = variable.get("query")
+        text = query.get("query", "") if isinstance(query, dict) else str(query or "")
+        parsed = promql.label_values_query(text)
+        if parsed is not None:
+            text = parsed[0] or ""
+        else:
+            text = re.sub(r"^\s*query_result\(", "(", text)
+        try:
+            metrics = promql.names(text).metrics
+        except ValueError as error:
+            problems.append(f"variable {variable.get('name')}: {error}")
+            continue
+        if label not in documented:
+            problems.append(f"docs/dashboard.md: the variables table has no row {label}")
+        elif documented[label] != metrics:
+            problems.append(f"docs/dashboard.md: variable {label} reads {sorted(metrics)}, "
+                            f"the table says {sorted(documented[label])}")
+
+
 def check_json(dashboard, docs_dir):
     """Returns the problems of the dashboard JSON, an empty list when there are none."""
     problems = []
     check_links(dashboard, docs_dir, problems)
+    check_guide(dashboard, docs_dir, problems)
     schema = dashboard.get("schemaVersion")
     if not isinstance(schema, int) or schema < 39:
         problems.append(f"schemaVersion is {schema!r}, needs 39 or later")
