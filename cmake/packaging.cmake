@@ -39,6 +39,7 @@ install(FILES ${_wgevents_deploy}/default/wireguard-events-exporter
 install(FILES
     ${_wgevents_deploy}/prometheus/wireguard-events.rules.yml
     ${_wgevents_deploy}/prometheus/wireguard-events.rules.test.yml
+    ${_wgevents_deploy}/prometheus/wireguard-events.rules.daily.test.yml
     ${_wgevents_deploy}/prometheus/prometheus.example.yml
   DESTINATION ${_wgevents_share}/prometheus)
 # Not active by default: loading the module with debug messages on is the admin's choice.

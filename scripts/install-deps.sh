@@ -12,7 +12,7 @@ build_packages=(
 )
 test_packages=(
   catch2 libbenchmark-dev
-  rsyslog rsyslog-openssl openssl prometheus curl python3 procps iproute2
+  rsyslog rsyslog-openssl openssl prometheus curl python3 python3-yaml procps iproute2
   wireguard-go wireguard-tools bsdutils
   clang libclang-rt-14-dev
   systemd dpkg-dev lintian debootstrap util-linux podman

@@ -6,9 +6,11 @@
 
 `json` checks what Grafana needs and what the dashboard promises (schema version, unique panel
 ids, a grid that fits 24 columns without overlaps, the datasource variable on every panel and
-target, a description, a unit and legends on every panel that shows numbers).
+target, a description, a unit and legends on every panel that shows numbers), and that
+docs/dashboard.md lists every row and every variable with the metrics it reads.
 
-`queries` replays a generated WireGuard kernel log into the exporter, lets a real Prometheus
+`queries` replays a generated WireGuard kernel log into the exporter (which reads the peer
+tables of the log's interfaces from UAPI sockets the test serves), lets a real Prometheus
 scrape it every second, substitutes the dashboard's variables the way Grafana does, and runs
 every expression (panel targets, variable queries, annotations) through the query API. An
 expression fails when Prometheus rejects it, when it names a metric or label the exporter does
@@ -33,6 +35,7 @@ import urllib.parse
 import urllib.request
 
 import kernel_log
+import peer_table
 import promql
 
 DATASOURCE_REF = {"type": "prometheus", "uid": "${datasource}"}
@@ -44,7 +47,11 @@ NUMERIC_PANELS = {"timeseries", "stat", "gauge", "bargauge", "table", "barchart"
 LEGEND_PANELS = {"timeseries", "bargauge", "stat", "gauge", "barchart", "piechart"}
 REQUIRED_VARIABLES = ("instance", "host", "interface", "peer")
 # Series of these carry `host` in fleet mode, so every selector of them filters on $host.
-DOMAIN_METRIC = re.compile(r"\b(wireguard_(?:peer|interface|no_route|peers)\w*)\{([^}]*)\}")
+DOMAIN_METRIC = re.compile(r"\b(wireguard_(?:peer|interface|no_route|peers|handshake)\w*)\{([^}]*)\}")
+# ... except the series from the interfaces' own peer tables, which fleet mode never has (its
+# lines come from other machines): they have no `host` to filter on.
+TABLE_METRICS = {"wireguard_peer_info", "wireguard_peer_receive_bytes_total",
+                 "wireguard_peer_transmit_bytes_total", "wireguard_peer_allowed_ips_info"}
 # Where the dashboard's links point; a runbook link names a section (anchor) of docs/alerts.md.
 DOCS_URL = "https://wireguard-events-exporter.org/docs/"
 
@@ -126,6 +133,8 @@ def check_panel(panel, problems):
         problems.append(f"{name}: legend hidden")
     for target in targets:
         for metric, matchers in DOMAIN_METRIC.findall(str(target.get("expr", ""))):
+            if metric in TABLE_METRICS:
+                continue
             if 'host=~"$host"' not in matchers:
                 problems.append(f"{name} query {target.get('refId')}: {metric} is not filtered "
                                 "on the host variable (host=~\"$host\")")
@@ -166,10 +175,44 @@ def check_links(dashboard, docs_dir, problems):
             problems.append(f"{where}: docs/{page} has no section #{anchor}")
 
 
+def check_guide(dashboard, docs_dir, problems):
+    """docs/dashboard.md lists every row (`- **Row title**`) and every variable, with the
+    metrics its query reads (`| Label | `metric`, ... | meaning |`)."""
+    with open(os.path.join(docs_dir, "dashboard.md"), encoding="utf-8") as source:
+        guide = source.read()
+    for panel in dashboard.get("panels", []):
+        if panel.get("type") == "row" and f"- **{panel.get('title')}**" not in guide:
+            problems.append(f"docs/dashboard.md: no `- **{panel.get('title')}**` for that row")
+    documented = {label.strip(): set(re.findall(r"`([a-z_:]+)`", metrics))
+                  for label, metrics in re.findall(r"^\| ([^|]+) \| ([^|]+) \|", guide, re.M)}
+    for variable in dashboard.get("templating", {}).get("list", []):
+        if variable.get("type") != "query":
+            continue
+        label = variable.get("label") or variable.get("name")
+        query = variable.get("query")
+        text = query.get("query", "") if isinstance(query, dict) else str(query or "")
+        parsed = promql.label_values_query(text)
+        if parsed is not None:
+            text = parsed[0] or ""
+        else:
+            text = re.sub(r"^\s*query_result\(", "(", text)
+        try:
+            metrics = promql.names(text).metrics
+        except ValueError as error:
+            problems.append(f"variable {variable.get('name')}: {error}")
+            continue
+        if label not in documented:
+            problems.append(f"docs/dashboard.md: the variables table has no row {label}")
+        elif documented[label] != metrics:
+            problems.append(f"docs/dashboard.md: variable {label} reads {sorted(metrics)}, "
+                            f"the table says {sorted(documented[label])}")
+
+
 def check_json(dashboard, docs_dir):
     """Returns the problems of the dashboard JSON, an empty list when there are none."""
     problems = []
     check_links(dashboard, docs_dir, problems)
+    check_guide(dashboard, docs_dir, problems)
     schema = dashboard.get("schemaVersion")
     if not isinstance(schema, int) or schema < 39:
         problems.append(f"schemaVersion is {schema!r}, needs 39 or later")
@@ -339,10 +382,14 @@ class Substitution:
 
     def __init__(self):
         self.values = dict(BUILTIN_VALUES)
+        self.options = {}  # variable name -> [(text, value)], for query_result() variables
 
     def __call__(self, text, problems, where):
         def replace(match):
             name = match.group(1) or match.group(2) or match.group(3)
+            if name.isdigit():
+                # `$1` in label_replace(): no variable of that name, so Grafana leaves it.
+                return match.group()
             if name not in self.values:
                 problems.append(f"{where}: unknown variable ${name} in {text!r}")
                 return match.group()
@@ -396,7 +443,7 @@ class ExpressionCheck:
         unknown = found.metrics - set(self.series_labels)
         for metric in sorted(unknown):
             self.problems.append(f"{where}: metric {metric} is not exported (in {expr!r})")
-        known_labels = {"__name__"}
+        known_labels = {"__name__"} | found.made_labels
         for metric, matchers in found.selectors:
             if metric in self.series_labels:
                 known_labels |= set(self.series_labels[metric])
@@ -436,8 +483,45 @@ def series_labels(series_list, metrics=None):
     return labels
 
 
+def query_result_text(series):
+    """A series as Grafana's query_result() variable query writes it, for the variable's regex:
+    `name{label="value",...} value timestamp_ms`, labels in the order Prometheus gives them."""
+    metric = dict(series["metric"])
+    text = metric.pop("__name__", "")
+    text += "{" + ",".join(f'{label}="{value}"' for label, value in metric.items()) + "}"
+    timestamp, value = series["value"]
+    return f"{text} {value} {int(float(timestamp) * 1000)}"
+
+
+def apply_variable_regex(regex, texts, problems, where):
+    """Grafana's variable regex: `/pattern/`; named groups `text` and `value` split what the
+    dropdown shows from what the queries get, else the first group (or the match) is both.
+    Returns [(text, value)] of the texts that match."""
+    if not regex:
+        return [(text, text) for text in texts]
+    pattern = re.fullmatch(r"/(.*)/([a-z]*)", regex, re.S)
+    if not pattern:
+        problems.append(f"{where}: regex {regex!r} is not /pattern/")
+        return []
+    compiled = re.compile(pattern.group(1).replace("(?<", "(?P<"))
+    options = []
+    for text in texts:
+        match = compiled.search(text)
+        if not match:
+            continue
+        groups = match.groupdict()
+        if "value" in groups or "text" in groups:
+            value = groups.get("value") or groups.get("text")
+            options.append((groups.get("text") or value, value))
+        else:
+            value = match.group(1) if compiled.groups else match.group()
+            options.append((value, value))
+    return options
+
+
 def resolve_variables(dashboard, check, substitute, problems):
-    """Runs each query variable's label_values() query in order and binds its All value."""
+    """Runs each query variable's query in order (`label_values(selector, label)`, or
+    `query_result(expr)` with the variable's regex) and binds its All value."""
     for variable in dashboard.get("templating", {}).get("list", []):
         name = variable.get("name")
         if variable.get("type") != "query":
@@ -445,20 +529,69 @@ def resolve_variables(dashboard, check, substitute, problems):
         where = f"variable {name}"
         query = variable.get("query")
         text = query.get("query", "") if isinstance(query, dict) else str(query or "")
-        parsed = promql.label_values_query(text)
-        if parsed is None or parsed[0] is None:
-            problems.append(f"{where}: expected label_values(selector, label), has {text!r}")
-            continue
-        selector, label = parsed
-        result = check.run(where, substitute(selector, problems, where))
-        values = sorted({series["metric"][label] for series in result
-                         if label in series["metric"]})
-        if result and not values:
-            problems.append(f"{where}: the series of {selector} have no label {label}")
+        result_query = re.fullmatch(r"\s*query_result\((.*)\)\s*", text, re.S)
+        if result_query:
+            result = check.run(where, substitute(result_query.group(1), problems, where))
+            options = apply_variable_regex(variable.get("regex", ""),
+                                           [query_result_text(series) for series in result],
+                                           problems, where)
+            if result and not options:
+                problems.append(f"{where}: regex {variable.get('regex')!r} matches none of "
+                                f"{[query_result_text(series) for series in result][:3]}")
+            if any(not option_text.strip() or not value for option_text, value in options):
+                problems.append(f"{where}: an option has an empty text or value: {options}")
+            values = sorted({value for _, value in options})
+            substitute.options[name] = options
+        else:
+            parsed = promql.label_values_query(text)
+            if parsed is None or parsed[0] is None:
+                problems.append(f"{where}: expected label_values(selector, label) or "
+                                f"query_result(expr), has {text!r}")
+                continue
+            selector, label = parsed
+            result = check.run(where, substitute(selector, problems, where))
+            values = sorted({series["metric"][label] for series in result
+                             if label in series["metric"]})
+            if result and not values:
+                problems.append(f"{where}: the series of {selector} have no label {label}")
         if values:
             substitute.values[name] = all_value(variable, values)
         else:
             substitute.values[name] = ".*"
+
+
+def check_identity(table, variable_options, results, problems):
+    """The panels that name peers show what the test's peer tables hold."""
+    expected = sorted((f"{peer.name or peer.public_key} · peer {peer.peer_id}", str(peer.peer_id))
+                      for peer in table if peer.peer_id is not None)
+    got = sorted(set(variable_options.get("peer", [])))
+    if got != expected:
+        problems.append(f"variable peer: options {got}, expected {expected} (the linked "
+                        "table peers by name or key)")
+
+    def rows(title, ref_id):
+        return results.get((title, ref_id)) or []
+
+    silent = sorted(peer.public_key for peer in table if peer.silent)
+    got = sorted(row["metric"].get("public_key") for row in rows("Configured but silent", "silent"))
+    if got != silent:
+        problems.append(f"Configured but silent: public keys {got}, expected the silent "
+                        f"peers {silent}")
+    received = {row["metric"].get("display") for row in rows("Bytes received and sent per peer", "A")}
+    heard = {peer.name or peer.public_key for peer in table if not peer.silent}
+    if not heard <= received:
+        problems.append(f"Bytes received and sent per peer: lines for {sorted(received)}, "
+                        f"expected at least {sorted(heard)}")
+    timed = [peer for peer in table if (peer.interface, peer.peer_id) == kernel_log.TIMED_PEER[:2]][0]
+    slow = [row for row in rows("Slowest peers", "rtt")
+            if row["metric"].get("peer") == str(timed.peer_id)
+            and row["metric"].get("interface") == timed.interface
+            and "host" not in row["metric"]]
+    if (len(slow) != 1 or slow[0]["metric"].get("name") != timed.name
+            or slow[0]["metric"].get("public_key") != timed.public_key
+            or abs(float(slow[0]["value"][1]) - kernel_log.TIMED_LAST_RTT) > 0.0005):
+        problems.append(f"Slowest peers: expected {timed.name} ({timed.public_key}) with a last "
+                        f"round trip of {kernel_log.TIMED_LAST_RTT} s, got {slow}")
 
 
 def check_queries(dashboard, exporter, prometheus_binary):
@@ -468,22 +601,39 @@ def check_queries(dashboard, exporter, prometheus_binary):
         processes = Processes(directory)
         previous = {sig: signal.signal(sig, lambda *_: sys.exit(1))
                     for sig in (signal.SIGTERM, signal.SIGINT)}
+        servers = None
         try:
             lines = kernel_log.generate()
             log_path = os.path.join(directory, "wireguard.log")
             with open(log_path, "w") as log:
                 log.write("\n".join(lines) + "\n")
 
+            # The interfaces' peer tables, on UAPI sockets of the test's own directory.
+            uapi_dir = os.path.join(directory, "uapi")
+            os.mkdir(uapi_dir)
+            table = peer_table.peers()
+            servers = peer_table.UapiServers(uapi_dir, table)
+            names_path = os.path.join(directory, "peer-names")
+            with open(names_path, "w") as names:
+                names.write(peer_table.names_file_text(table))
+
             exporter_port = free_port()
             exporter_process = processes.start("exporter", [
                 exporter, f"--replay={log_path}",
                 f"--web.listen-address=127.0.0.1:{exporter_port}",
-                "--syslog.udp-listen-address=", "--log.level=warn"])
-            # And a collector in fleet mode (host label), the same lines as sent by two hosts.
+                "--syslog.udp-listen-address=", "--log.level=warn",
+                f"--wireguard.uapi-dir={uapi_dir}", "--wireguard.config-files=",
+                f"--peers.names-file={names_path}"])
+            # And a collector in fleet mode (host label), the same lines as sent by two hosts:
+            # the RFC 5424 lines as they are, with the sender's name; the others in RFC 3164.
             fleet_log_path = os.path.join(directory, "fleet-kernel.log")
             with open(fleet_log_path, "w") as log:
                 for host in ("gw1", "gw2"):
-                    log.write("".join(f"<4>Nov 24 10:00:00 {host} kernel: {line}\n" for line in lines))
+                    for line in lines:
+                        if line.startswith("<"):
+                            log.write(line.replace(" gw1 kernel ", f" {host} kernel ", 1) + "\n")
+                        else:
+                            log.write(f"<4>Nov 24 10:00:00 {host} kernel: {line}\n")
             fleet_port = free_port()
             fleet_process = processes.start("fleet", [
                 exporter, f"--replay={fleet_log_path}", "--syslog.host-label",
@@ -533,6 +683,7 @@ def check_queries(dashboard, exporter, prometheus_binary):
             check = ExpressionCheck(prometheus, scraped, problems)
             substitute = Substitution()
             resolve_variables(dashboard, check, substitute, problems)
+            results = {}
             for panel in all_panels(dashboard):
                 for target in panel.get("targets", []):
                     where = f"panel {panel.get('id')} ({panel.get('title')!r}) " \
@@ -540,8 +691,9 @@ def check_queries(dashboard, exporter, prometheus_binary):
                     legend = None
                     if target.get("format", "time_series") != "table":
                         legend = target.get("legendFormat")
-                    check.run(where, substitute(target.get("expr", ""), problems, where),
-                              legend)
+                    results[(panel.get("title"), target.get("refId"))] = check.run(
+                        where, substitute(target.get("expr", ""), problems, where), legend)
+            check_identity(table, substitute.options, results, problems)
             annotation_check = ExpressionCheck(prometheus, alerts, problems)
             for annotation in dashboard.get("annotations", {}).get("list", []):
                 expr = annotation_expr(annotation)
@@ -555,6 +707,8 @@ def check_queries(dashboard, exporter, prometheus_binary):
                   f"Prometheus")
         finally:
             processes.stop()
+            if servers is not None:
+                servers.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     return problems

@@ -4,7 +4,9 @@ The lines follow the kernel's printf formats listed in docs/events.md (the input
 row per format below, filled in for a few peers on two interfaces. Most lines are plain
 `dmesg`-style lines, stamped by the exporter at replay time; the handshakes of two peers are
 RFC 5424 syslog lines dated 150 s and 200 s ago, so the handshake-age thresholds (120 s, 180 s)
-have peers on both sides.
+have peers on both sides. One more peer (TIMED_PEER) has only RFC 5424 lines with microsecond
+stamps: a handshake with a 42 ms round trip, and one that needed a retry (90 ms, completed after
+5.09 s), for the handshake timing panels.
 """
 
 import datetime
@@ -63,6 +65,10 @@ PEERS = [
     ("wg1", 4, "198.51.100.4:51820"),
 ]
 ROAMED_ENDPOINT = "[2001:db8::1]:51820/0%0"
+# (interface, peer id, endpoint) of the peer whose handshakes are timed.
+TIMED_PEER = ("wg0", 5, "192.0.2.5:51820")
+# Its last handshake's round trip: the initiation 55 s ago, the response 54.91 s ago.
+TIMED_LAST_RTT = 0.09
 
 
 def _kernel_line(seconds, interface, body):
@@ -110,6 +116,24 @@ def generate(now=None):
         keypair += 1
         lines.append(_rfc5424_line(now - datetime.timedelta(seconds=age), interface,
                                    f"Keypair {keypair} created for peer {peer}"))
+    # The timed peer: every line stamped to the microsecond.
+    interface, peer, endpoint = TIMED_PEER
+    emit(interface, f"Peer {peer} created")
+    timed = [
+        (100.0, f"Sending handshake initiation to peer {peer} ({endpoint})"),
+        (99.958, f"Receiving handshake response from peer {peer} ({endpoint})"),
+        (99.957, "Keypair {keypair} created for peer " + str(peer)),
+        (60.0, f"Sending handshake initiation to peer {peer} ({endpoint})"),
+        (55.0, f"Handshake for peer {peer} ({endpoint}) did not complete after 5 seconds, "
+               "retrying (try 2)"),
+        (55.0, f"Sending handshake initiation to peer {peer} ({endpoint})"),
+        (54.91, f"Receiving handshake response from peer {peer} ({endpoint})"),
+        (54.909, "Keypair {keypair} created for peer " + str(peer)),
+    ]
+    for age, body in timed:
+        keypair += 1
+        lines.append(_rfc5424_line(now - datetime.timedelta(seconds=age), interface,
+                                   body.format(keypair=keypair)))
     # A peer created and destroyed again; lines counted as malformed, ignored and unknown.
     emit("wg1", "Peer 9 created")
     emit("wg1", "Peer 9 (192.0.2.9:51820) destroyed")

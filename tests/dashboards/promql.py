@@ -34,11 +34,13 @@ class Names:
 
     selectors: (metric name or None, [(label, operator, value)]) per vector selector.
     grouping_labels: label names in by/without/on/ignoring/group_left/group_right clauses.
+    made_labels: labels that label_replace() and label_join() write (their second argument).
     """
 
     def __init__(self):
         self.selectors = []
         self.grouping_labels = set()
+        self.made_labels = set()
 
     @property
     def metrics(self):
@@ -89,10 +91,33 @@ def _matchers(tokens, start):
     return matchers, index + 1
 
 
+def _made_label(tokens, start):
+    """The destination label of label_replace( / label_join( at tokens[start]: the string after
+    the first comma at the call's own depth."""
+    depth = 0
+    for index in range(start + 1, len(tokens)):
+        text = tokens[index][1]
+        if text in ("(", "{"):
+            depth += 1
+        elif text in (")", "}"):
+            depth -= 1
+            if depth == 0:
+                return None
+        elif text == "," and depth == 1 and index + 1 < len(tokens):
+            return _string_value(tokens[index + 1])
+    return None
+
+
 def names(expr):
     """Returns the Names of a PromQL expression."""
     tokens = tokenize(expr)
     found = Names()
+    for index, (kind, text) in enumerate(tokens):
+        if (kind == "identifier" and text in ("label_replace", "label_join")
+                and index + 1 < len(tokens) and tokens[index + 1][1] == "("):
+            made = _made_label(tokens, index)
+            if made:
+                found.made_labels.add(made)
     index = 0
     while index < len(tokens):
         kind, text = tokens[index]

@@ -80,6 +80,8 @@ for file in \
   etc/rsyslog.d/30-wireguard-events-exporter.conf \
   etc/default/wireguard-events-exporter \
   usr/share/wireguard-events-exporter/prometheus/wireguard-events.rules.yml \
+  usr/share/wireguard-events-exporter/prometheus/wireguard-events.rules.test.yml \
+  usr/share/wireguard-events-exporter/prometheus/wireguard-events.rules.daily.test.yml \
   usr/share/wireguard-events-exporter/prometheus/prometheus.example.yml \
   usr/share/doc/wireguard-events-exporter/examples/modprobe.d/wireguard-dyndbg.conf \
   usr/share/doc/wireguard-events-exporter/deploy.md; do

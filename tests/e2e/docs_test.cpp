@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -165,4 +167,82 @@ TEST_CASE("promtool check metrics finds nothing to report in a real scrape") {
   INFO(output);
   REQUIRE(output.find("not found") == std::string::npos);  // promtool must be installed
   CHECK(output == "exit=0\n");
+}
+
+namespace {
+
+// The lines of README.md's sample page: the first fenced block after "## What /metrics looks like".
+std::vector<std::string> readme_sample() {
+  std::ifstream in(std::string(WGEVENTS_SOURCE_DIR) + "/README.md");
+  REQUIRE(in);
+  std::vector<std::string> out;
+  std::string line;
+  bool in_section = false, in_block = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## What /metrics looks like";
+    if (!in_section) continue;
+    if (line.rfind("```", 0) == 0) {
+      if (in_block) break;
+      in_block = true;
+      continue;
+    }
+    if (in_block) out.push_back(line);
+  }
+  return out;
+}
+
+// The metric name and the label names, in order, of an exposition line.
+std::pair<std::string, std::vector<std::string>> series_shape(const std::string& line) {
+  auto brace = line.find('{');
+  std::string name = line.substr(0, std::min(brace, line.find(' ')));
+  std::vector<std::string> labels;
+  if (brace == std::string::npos) return {name, labels};
+  std::size_t at = brace + 1;
+  while (at < line.size() && line[at] != '}') {
+    auto eq = line.find("=\"", at);
+    REQUIRE(eq != std::string::npos);
+    labels.push_back(line.substr(at, eq - at));
+    std::size_t end = eq + 2;
+    while (end < line.size() && !(line[end] == '"' && line[end - 1] != '\\')) ++end;
+    at = end + 1;
+    if (at < line.size() && line[at] == ',') ++at;
+  }
+  return {name, labels};
+}
+
+}  // namespace
+
+TEST_CASE("docs: README.md's sample /metrics page and a real scrape agree on HELP, TYPE and label names") {
+  const auto sample = readme_sample();
+  const std::string page = scrape_with_every_family();
+  std::set<std::string> real_lines;  // HELP and TYPE lines
+  std::set<std::pair<std::string, std::vector<std::string>>> real_shapes;
+  std::istringstream in(page);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# ", 0) == 0) {
+      real_lines.insert(line);
+    } else if (!line.empty()) {
+      real_shapes.insert(series_shape(line));
+    }
+  }
+  REQUIRE(sample.size() >= 10);
+  std::set<std::string> shown;
+  for (const auto& line : sample) {
+    INFO("README: " << line);
+    if (line.rfind("# ", 0) == 0) {
+      // HELP and TYPE as the exporter writes them, word for word.
+      CHECK(real_lines.count(line) == 1);
+      continue;
+    }
+    const auto shape = series_shape(line);
+    shown.insert(shape.first);
+    // The metric exists and has these labels in this order on some real line.
+    CHECK(real_shapes.count(shape) == 1);
+  }
+  // The identity series are part of the sample.
+  for (const char* name : {"wireguard_peer_info", "wireguard_peer_receive_bytes_total",
+                           "wireguard_peer_allowed_ips_info"}) {
+    INFO(name);
+    CHECK(shown.count(name) == 1);
+  }
 }

@@ -5,7 +5,8 @@
 # rsyslogd with the project's drop-in (deploy/rsyslog/), which forwards it to the exporter; the
 # same stdout, saved, is replayed with --replay. Each scrape is checked against what wireguard-go
 # said it did (the saved stdout) and what the test did (one handshake, one removed peer, the key
-# abbreviations of the keys it generated).
+# abbreviations of the keys it generated, each linked in wireguard_peer_info to its key through
+# the interfaces' UAPI sockets).
 #
 # usage: wireguard_go_e2e_test.sh EXPORTER_BINARY DEPLOY_DIR
 # Needs root, ip, wg, wireguard-go, rsyslogd, logger and curl: without them it fails.
@@ -27,9 +28,15 @@ trap 'lab_cleanup; daemons_on_exit' EXIT
 read -r rsyslog_port exporter_udp_port exporter_http_port < <(free_loopback_ports udp udp tcp)
 
 # --- the exporter, and rsyslog with the drop-in -----------------------------------------------
+# The exporter reads the two interfaces' peer tables from their UAPI sockets. wireguard-go puts
+# them in /var/run/wireguard, shared with any other wireguard-go on the machine: a directory of
+# this test's own links to them keeps the others out.
+mkdir "$WORK/uapi"
+ln -s "/var/run/wireguard/$LAB_IF_A.sock" "/var/run/wireguard/$LAB_IF_B.sock" "$WORK/uapi/"
 "$exporter_binary" \
   --web.listen-address="127.0.0.1:$exporter_http_port" \
   --syslog.udp-listen-address="127.0.0.1:$exporter_udp_port" \
+  --wireguard.uapi-dir="$WORK/uapi" --wireguard.config-files= \
   >"$WORK/exporter.log" 2>&1 &
 track_pid $!
 wait_for 30 "the exporter to be ready" http_ok "http://127.0.0.1:$exporter_http_port/-/ready"
@@ -156,6 +163,20 @@ done
 [[ $(series_value "wireguard_peer_handshake_attempts{interface=\"$LAB_IF_A\",peer=\"$peer_silent\"}" <"$WORK/phase1.prom") -ge 3 ]] ||
   fail "the silent peer's handshake attempts are not counted"
 [[ $(series_value "wireguard_peers{interface=\"$LAB_IF_A\"}" <"$WORK/phase1.prom") == 2 ]] || fail "A should track 2 peers"
+# Each key abbreviation of the log is linked to the key the test generated, through the
+# interface's own peer table (its UAPI socket): wireguard_peer_info joins on (interface, peer).
+linked() {
+  local ifname=$1 peer=$2 key=$3
+  grep '^wireguard_peer_info{' "$WORK/phase1.prom" | grep -F "interface=\"$ifname\"" | grep -F "peer=\"$peer\"" |
+    grep -F "public_key=\"$key\"" | grep -q ' 1$'
+}
+linked "$LAB_IF_A" "$peer_b" "$LAB_PEER_B" || fail "A's peer $peer_b is not linked to B's public key"
+linked "$LAB_IF_A" "$peer_silent" "$LAB_PEER_SILENT" || fail "A's silent peer is not linked to its public key"
+linked "$LAB_IF_B" "$peer_a" "$LAB_PEER_A" || fail "B's peer $peer_a is not linked to A's public key"
+[[ $(grep -c "^wireguard_peer_info{interface=\"$LAB_IF_A\"" "$WORK/phase1.prom") == 2 ]] ||
+  fail "A's table should give exactly its 2 peers"
+[[ $(series_value "wireguard_events_exporter_peers_unresolved{interface=\"$LAB_IF_A\"}" <"$WORK/phase1.prom") == 0 ]] ||
+  fail "A has unresolved peers"
 [[ $(series_value "wireguard_interface_events_total{interface=\"$LAB_IF_A\",event=\"interface_created\"}" <"$WORK/phase1.prom") == 1 ]] ||
   fail "A's start (Device started) was not counted"
 
