@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs every shell command the documentation shows, as a reader would type it.
 
-Every line of a fenced `sh` block in README.md and docs/*.md (continuation lines joined) either
-runs here and exits 0, or is listed in tests/data/docs_commands_skip.tsv with the reason it
+Every line of a fenced `sh` block in README.md and docs/*.md (continuation lines joined), and
+every command the runbooks (docs/alerts.md, docs/troubleshooting.md) name inline, either runs
+here and exits 0 (a placeholder such as `<instance>` filled in with this test's exporter), or is listed in tests/data/docs_commands_skip.tsv with the reason it
 cannot (it changes this machine, needs a WireGuard kernel, serves until stopped...). A listed
 command that no longer appears in the docs fails the test too, so the list stays true.
 
@@ -52,6 +53,42 @@ def doc_commands(source_dir):
     return commands
 
 
+# The runbooks (docs/alerts.md, docs/troubleshooting.md) name their commands inline, in the
+# steps of a list: `ip -6 route`. An inline span counts as a command when it starts with one of
+# these tools and has an argument.
+RUNBOOKS = ("docs/alerts.md", "docs/troubleshooting.md")
+RUNBOOK_TOOLS = {"wg", "ip", "sysctl", "grep", "dmesg", "systemctl", "journalctl", "curl", "nft", "iptables",
+                 "rsyslogd", "ss", "ls", "echo", "tc", "promtool"}
+# Placeholders the reader fills in, filled here with what this test runs.
+PLACEHOLDERS = {"<instance>": "127.0.0.1:9588"}
+
+
+def runbook_commands(source_dir):
+    """(file, line number, command) of every inline command of the runbooks, outside fences."""
+    commands = []
+    for name in RUNBOOKS:
+        with open(os.path.join(source_dir, name), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        in_block = False
+        for number, line in enumerate(lines, 1):
+            if re.match(r"^\s*```", line):
+                in_block = not in_block
+                continue
+            if in_block:
+                continue
+            for span in re.findall(r"`([^`]+)`", line):
+                words = span.split()
+                if len(words) >= 2 and words[0] in RUNBOOK_TOOLS:
+                    commands.append((name, number, span))
+    return commands
+
+
+def filled(command):
+    for placeholder, value in PLACEHOLDERS.items():
+        command = command.replace(placeholder, value)
+    return command
+
+
 def skip_list(source_dir):
     """file <TAB> command (exactly as in the doc, first line) <TAB> reason."""
     skips = {}
@@ -84,7 +121,7 @@ def wait_ready(port, process):
 
 def main():
     source_dir, build_dir = (os.path.abspath(a) for a in sys.argv[1:3])
-    commands = doc_commands(source_dir)
+    commands = doc_commands(source_dir) + runbook_commands(source_dir)
     skips = skip_list(source_dir)
     failures = []
 
@@ -115,7 +152,7 @@ def main():
                 if key in skips:
                     print(f"not run  {name}:{number}: {key[1]}\n         because: {skips[key]}")
                     continue
-                result = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=scratch, env=env,
+                result = subprocess.run(["bash", "-o", "pipefail", "-c", filled(command)], cwd=scratch, env=env,
                                         stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
                 ran += 1
                 status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
