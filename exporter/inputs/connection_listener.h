@@ -1,9 +1,17 @@
 // The listening half shared by the TCP and TLS syslog inputs: the acceptor, the cap on
 // concurrent senders, the --syslog.allowed-sources check, and the set of open connections.
 //
-// A sender over the cap, or outside the allowed sources, is accepted and closed at once and
-// counted with on_connection_refused(Transport::tcp), so that it sees the refusal instead of
-// hanging in the backlog, and holds no slot. Running out of descriptors or memory pauses
+// At the cap, a new sender takes the place of one that has not proven itself: one still in its
+// TLS handshake or that has sent nothing, oldest first, else one silent for kSilentEvictable,
+// longest silent first (Connection::evictable()). A sender that authenticated with a client
+// certificate gives way to nobody. TLS handshakes have half the slots: past that, a new sender
+// takes the place of the oldest handshake. Evicted connections are counted with
+// on_connection_refused(Transport::tcp). So connections that idle, stall or reconnect as fast as
+// they are let go cannot keep a real sender out.
+//
+// A sender over the cap that finds no such place, or outside the allowed sources, is accepted
+// and closed at once and counted with on_connection_refused(Transport::tcp), so that it sees the
+// refusal instead of hanging in the backlog, and holds no slot. Running out of descriptors or memory pauses
 // accepting for 100 ms rather than spinning on a backlog that cannot be taken.
 //
 // `Connection` is the input's own per-sender class: made by the factory, started once it is
@@ -21,13 +29,28 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "message.h"
 #include "socket_address.h"
 
 namespace wgevents {
+
+// How readily a connection gives way to a new sender: lower rank first (0: silent since it
+// connected, in TLS before even a ClientHello; 1: a TLS handshake under way, or silent for a
+// while), then the oldest `since`.
+struct ConnectionEviction {
+  int rank;
+  std::chrono::steady_clock::time_point since;
+  bool handshake;  // counted against the handshake budget
+  bool operator<(const ConnectionEviction& other) const {
+    return rank != other.rank ? rank < other.rank : since < other.since;
+  }
+};
 
 template <typename Connection>
 class ConnectionListener {
@@ -101,8 +124,57 @@ class ConnectionListener {
     });
   }
 
+  // Closes the connection that gives way most readily (`handshakes_only`: among those in their
+  // handshake); false if none may.
+  //
+  // Among connections of one rank, one from the address that holds the most connections goes
+  // first: an attacker reconnecting from one host as fast as it is let go then evicts its own
+  // connections, not a real sender's from another host that is a round trip into its handshake.
+  bool make_room(bool handshakes_only) {
+    const auto now = std::chrono::steady_clock::now();
+    per_address_.clear();
+    for (auto& [raw, connection] : connections_) ++per_address_[address_key(connection->source())];
+    Connection* victim = nullptr;
+    std::optional<ConnectionEviction> victim_eviction;
+    std::size_t victim_share = 0;
+    for (auto& [raw, connection] : connections_) {
+      const auto eviction = connection->evictable(now);
+      if (!eviction || (handshakes_only && !eviction->handshake)) continue;
+      const std::size_t share = per_address_[address_key(connection->source())];
+      const bool better = victim == nullptr || eviction->rank < victim_eviction->rank ||
+                          (eviction->rank == victim_eviction->rank &&
+                           (share > victim_share || (share == victim_share && *eviction < *victim_eviction)));
+      if (better) {
+        victim = raw;
+        victim_eviction = eviction;
+        victim_share = share;
+      }
+    }
+    if (victim == nullptr) return false;
+    const std::shared_ptr<Connection> keep = connections_.at(victim);
+    keep->close();  // forgets itself
+    sink_.on_connection_refused(Transport::tcp);
+    return true;
+  }
+
+  static std::string address_key(const MessageSource& source) {
+    return std::string(reinterpret_cast<const char*>(source.address.bytes.data()), source.address.bytes.size()) +
+           static_cast<char>(source.address.family);
+  }
+
+  std::size_t handshakes() const {
+    const auto now = std::chrono::steady_clock::now();
+    std::size_t count = 0;
+    for (const auto& [raw, connection] : connections_) {
+      const auto eviction = connection->evictable(now);
+      if (eviction && eviction->handshake) ++count;
+    }
+    return count;
+  }
+
   void on_accepted(boost::asio::ip::tcp::socket socket) {
-    if (connections_.size() >= max_connections_) {
+    if (handshakes() >= std::max<std::size_t>(1, max_connections_ / 2)) make_room(true);
+    if (connections_.size() >= max_connections_ && !make_room(false)) {
       boost::system::error_code ignored;
       socket.close(ignored);
       sink_.on_connection_refused(Transport::tcp);
@@ -132,6 +204,7 @@ class ConnectionListener {
   boost::asio::steady_timer accept_retry_timer_;
   // Every open connection. A connection's pending handlers own it as well.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, std::size_t> per_address_;  // make_room()'s count, kept to reuse
 };
 
 }  // namespace wgevents

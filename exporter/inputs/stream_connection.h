@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -38,6 +39,22 @@ class StreamConnection : public std::enable_shared_from_this<Derived> {
   // Idempotent. The pending operations complete with operation_aborted. On TLS no close_notify
   // is sent: the exporter never writes application data, and a sender that wants to go on
   // reconnects either way.
+  // The sender, as accepted.
+  const MessageSource& source() const { return source_; }
+
+  // Whether this sender may give way to a new one at the cap (connection_listener.h): one that
+  // has sent nothing since it connected, or has been silent for kSilentEvictable.
+  std::optional<ConnectionEviction> evictable(Clock::time_point now) const {
+    if (closed_) return std::nullopt;
+    if (!received_) return ConnectionEviction{0, connected_at_, false};
+    if (now - last_activity_ >= kSilentEvictable) return ConnectionEviction{1, last_activity_, false};
+    return std::nullopt;
+  }
+
+  // Silence after which a sender may give way to a new one at the cap. A quiet host's syslog
+  // daemon reconnects when it next has a line to send.
+  static constexpr std::chrono::seconds kSilentEvictable{10};
+
   void close() {
     if (closed_) return;
     closed_ = true;
@@ -58,7 +75,8 @@ class StreamConnection : public std::enable_shared_from_this<Derived> {
         timer_(stream_.get_executor()),
         source_(source),
         idle_timeout_(idle_timeout),
-        last_activity_(Clock::now()) {}
+        connected_at_(Clock::now()),
+        last_activity_(connected_at_) {}
   ~StreamConnection() = default;
 
   // Starts the idle deadline (replacing whatever the timer waited for) and the reads.
@@ -87,6 +105,7 @@ class StreamConnection : public std::enable_shared_from_this<Derived> {
   void on_read(boost::system::error_code ec, std::size_t bytes) {
     if (bytes > 0) {
       last_activity_ = Clock::now();
+      received_ = true;
       decoder_.commit(bytes);
       std::string_view frame;
       SyslogFrameDecoder::Result result;
@@ -141,7 +160,9 @@ class StreamConnection : public std::enable_shared_from_this<Derived> {
   SyslogFrameDecoder decoder_;
   MessageSource source_;  // the sender, as accepted
   Clock::duration idle_timeout_;
+  Clock::time_point connected_at_;
   Clock::time_point last_activity_;  // when bytes last arrived
+  bool received_ = false;            // any bytes since the connection began
   bool closed_ = false;
 };
 

@@ -115,7 +115,26 @@ class TlsInput::Connection : public StreamConnection<Connection, ssl::stream<tcp
   Connection(TlsInput& owner, tcp::socket socket, const MessageSource& source)
       : StreamConnection(owner.listener_, owner.sink_, source, owner.idle_timeout_, std::move(socket),
                          *owner.context_),
-        handshake_timeout_(owner.handshake_timeout_) {}
+        handshake_timeout_(owner.handshake_timeout_),
+        authenticates_(owner.requires_client_certificate()),
+        accepted_at_(Clock::now()) {}
+
+  // In its handshake: gives way first, and one that has not even sent its ClientHello before one
+  // that has (a real sender is seldom more than a round trip into its handshake; a squatter
+  // that only connects is evicted ahead of it). Past the handshake, a sender with a verified
+  // client certificate gives way to nobody; without client certificates, as on plain TCP.
+  std::optional<ConnectionEviction> evictable(Clock::time_point now) {
+    if (closed()) return std::nullopt;
+    if (!handshake_done_) {
+      // Bytes waiting count too: under a burst of connections the loop may not have read the
+      // hello yet.
+      boost::system::error_code ignored;
+      const bool spoke = SSL_in_before(stream().native_handle()) == 0 || stream().lowest_layer().available(ignored) > 0;
+      return ConnectionEviction{spoke ? 1 : 0, accepted_at_, true};
+    }
+    if (authenticates_) return std::nullopt;
+    return StreamConnection::evictable(now);
+  }
 
   void start() {
     timer().expires_after(handshake_timeout_);
@@ -143,6 +162,8 @@ class TlsInput::Connection : public StreamConnection<Connection, ssl::stream<tcp
   }
 
   Clock::duration handshake_timeout_;
+  bool authenticates_;  // the handshake verified a client certificate
+  Clock::time_point accepted_at_;
   bool handshake_done_ = false;
 };
 

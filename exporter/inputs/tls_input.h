@@ -8,8 +8,10 @@
 // may send; then trust comes from --syslog.allowed-sources alone.
 //
 // Limits, as on plain TCP (tcp_input.h), each counted:
-//   - at most max_connections senders at once, counting those still in their handshake; a
-//     further one is closed at once (on_connection_refused);
+//   - at most max_connections senders at once, counting those still in their handshake; at the
+//     cap a new one takes the place of one in its handshake or silent (connection_listener.h),
+//     never of one that authenticated with a client certificate; else it is closed at once
+//     (on_connection_refused);
 //   - a sender whose handshake fails is refused and counted with on_connection_refused as well:
 //     no certificate when one is required, a certificate the client CA did not sign, a client
 //     that does not speak TLS (plain TCP syslog on the TLS port), no common protocol version;
@@ -90,9 +92,9 @@ class TlsInput final : public Input {
   // As on plain TCP (TcpInput::kDefaultIdleTimeout): long enough for a quiet host, short
   // enough to free the slots of vanished senders.
   static constexpr std::chrono::seconds kDefaultIdleTimeout{300};
-  // A handshake is two or three round trips: seconds even over a slow WAN link. Short enough
-  // that a client that connects and never speaks TLS frees its slot soon.
-  static constexpr std::chrono::seconds kDefaultHandshakeTimeout{10};
+  // A handshake is two or three round trips: well under a second even over a slow WAN link.
+  // Short, so that a client that connects and never finishes it frees its slot soon.
+  static constexpr std::chrono::seconds kDefaultHandshakeTimeout{5};
 
   // Opens and reads nothing; load_credentials() and start() do. max_connections of 0 refuses
   // every sender.

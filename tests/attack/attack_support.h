@@ -91,6 +91,6 @@ bool tls_send(int port, const TlsIdentity& identity, const std::string& bytes,
 bool closed_by_server(int fd);
 
 // A TCP connection to 127.0.0.1:port with a small receive buffer, or -1.
-int connect_loopback(int port, int receive_buffer_bytes = 0);
+int connect_loopback(int port, int receive_buffer_bytes = 0, const char* source = nullptr);
 
 }  // namespace wgevents::testing

@@ -60,9 +60,15 @@ TEST_CASE("TCP abuse: the connection cap holds, partial frames are counted, UDP 
   const double baseline_fds = timed_scrape(web)["process_open_fds"];
   REQUIRE(baseline_fds > 0);
 
-  SECTION("idle connections fill the cap; further senders are refused and counted, not left hanging") {
+  SECTION("senders fill the cap; further senders are refused and counted, not left hanging") {
+    // Each has sent a line: a sender that has sent nothing would give way to a new one.
     std::vector<std::unique_ptr<RawConnection>> idle;
-    for (std::size_t i = 0; i < max_connections; ++i) idle.push_back(std::make_unique<RawConnection>(tcp));
+    for (std::size_t i = 0; i < max_connections; ++i) {
+      idle.push_back(std::make_unique<RawConnection>(tcp));
+      CHECK(idle.back()->send_all(kLine + "\n"));
+    }
+    const double sent_first = static_cast<double>(max_connections);
+    wait_until(web, "wireguard_events_exporter_messages_received_total", "tcp", sent_first, 10s);
     const std::size_t refused = 8;
     std::vector<std::unique_ptr<RawConnection>> more;
     for (std::size_t i = 0; i < refused; ++i) more.push_back(std::make_unique<RawConnection>(tcp));
@@ -72,7 +78,7 @@ TEST_CASE("TCP abuse: the connection cap holds, partial frames are counted, UDP 
     // The connections at the cap were kept, not closed to make room: each still carries a
     // line, and every one of those lines is counted.
     for (auto& c : idle) CHECK(c->send_all(kLine + "\n"));
-    const double at_cap = static_cast<double>(max_connections);
+    const double at_cap = sent_first + static_cast<double>(max_connections);
     s = wait_until(web, "wireguard_events_exporter_messages_received_total", "tcp", at_cap, 10s);
     CHECK(s["wireguard_events_exporter_messages_received_total{transport=\"tcp\"}"] == at_cap);
     for (auto& c : idle) CHECK_FALSE(c->closed_by_peer(0ms));

@@ -247,16 +247,20 @@ TEST_CASE("TlsInput refuses a client that never finishes its handshake") {
   t.input.stop();
 }
 
-TEST_CASE("TlsInput refuses senders over the connection cap, counting those in their handshake") {
+TEST_CASE("TlsInput at the cap: a handshake gives way to a new sender, a certified sender to nobody") {
   TlsListening t(true, 1);
   TcpSender holding(t.io, t.input.local_endpoint());  // takes the one slot, in its handshake
   REQUIRE(run_until(t.io, [&] { return t.input.connection_count() == 1; }));
-  TlsSender over(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
-  REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && over.closed_by_peer(); }));
+  TlsSender certified(t.io, t.input.local_endpoint(), ClientIdentity{"client"});
+  REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && holding.closed_by_peer(); }));
+  certified.send("<1>in\n");
+  REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == 1; }));
+  // Past its handshake, with a verified certificate: a newcomer is refused instead.
+  TcpSender over(t.io, t.input.local_endpoint());
+  REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 2 && over.closed_by_peer(); }));
   CHECK(t.input.connection_count() == 1);
-  CHECK_FALSE(holding.closed_by_peer());
+  CHECK_FALSE(certified.closed_by_peer());
   t.input.stop();
-  REQUIRE(run_until(t.io, [&] { return holding.closed_by_peer(); }));
 }
 
 TEST_CASE("TlsInput closes a connection whose framing is bad, or that ends inside a frame") {
