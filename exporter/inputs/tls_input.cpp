@@ -30,6 +30,10 @@ namespace {
 // forever).
 constexpr std::size_t kMaxCredentialFileBytes = 1 << 20;
 
+constexpr char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // Sent by the server with every session it creates; OpenSSL refuses to resume a session of a
 // verified client without one.
 constexpr std::string_view kSessionIdContext = "wgevents-syslog-tls";
@@ -197,8 +201,11 @@ std::optional<TlsCredentialsError> TlsInput::load_credentials() {
   credentials_loaded_ = false;
   SSL_CTX* ctx = context_->native_handle();
 
-  // TLS 1.2 and later only; ciphers are the system's defaults (Debian: security level 2).
+  // TLS 1.2 and later only. TLS 1.2 with forward secrecy and an AEAD cipher only (no static RSA
+  // key exchange, no CBC), the web port's default policy (web_config.cpp); TLS 1.3's suites are
+  // all AEAD.
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx, kTls12Ciphers);
   context_->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
                         ssl::context::single_dh_use);
   // Nothing is sent after the handshake: no TLS 1.3 session tickets (a syslog connection lives

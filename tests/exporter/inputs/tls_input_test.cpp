@@ -67,7 +67,8 @@ struct ClientIdentity {
 // before the stream that uses it.
 class ClientContext {
  protected:
-  ClientContext(const ClientIdentity& identity, int max_version) : context_(ssl::context::tls_client) {
+  ClientContext(const ClientIdentity& identity, int max_version, const std::string& tls12_ciphers)
+      : context_(ssl::context::tls_client) {
     context_.load_verify_file(certs().path("ca.pem"));
     context_.set_verify_mode(ssl::verify_peer);
     if (!identity.name.empty()) {
@@ -75,6 +76,7 @@ class ClientContext {
       context_.use_private_key_file(certs().path(identity.name + ".key"), ssl::context::pem);
     }
     if (max_version != 0) SSL_CTX_set_max_proto_version(context_.native_handle(), max_version);
+    if (!tls12_ciphers.empty()) SSL_CTX_set_cipher_list(context_.native_handle(), tls12_ciphers.c_str());
   }
 
   ssl::context context_;
@@ -85,8 +87,8 @@ class ClientContext {
 class TlsSender : private ClientContext, public StreamSender<ssl::stream<tcp::socket>> {
  public:
   TlsSender(asio::io_context& io, const tcp::endpoint& to, const ClientIdentity& identity,
-            int max_version = 0, Ending ending = Ending::watch_for_close)
-      : ClientContext(identity, max_version), StreamSender(ending, io, context_) {
+            int max_version = 0, Ending ending = Ending::watch_for_close, const std::string& tls12_ciphers = "")
+      : ClientContext(identity, max_version, tls12_ciphers), StreamSender(ending, io, context_) {
     connect(to);
     SSL_set_tlsext_host_name(stream_.native_handle(), "localhost");
     stream_.set_verify_callback(ssl::host_name_verification("localhost"));
@@ -222,6 +224,29 @@ TEST_CASE("TlsInput takes TLS 1.2 senders") {
   sender.send(octet_frame("<4>over TLS 1.2"));
   REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == 1; }));
   CHECK(t.sink.messages[0].bytes == "<4>over TLS 1.2");
+  t.input.stop();
+}
+
+TEST_CASE("TlsInput offers TLS 1.2 senders only ECDHE key exchange with AEAD ciphers, as the web port does") {
+  // CBC suites (the test certificates are ECDSA); the client at security level 0, so that it
+  // offers what the server must refuse.
+  for (const std::string& ciphers : {std::string("ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0"),
+                                     std::string("ECDHE-ECDSA-AES128-SHA256:@SECLEVEL=0"),
+                                     std::string("ECDHE-ECDSA-AES256-SHA384:@SECLEVEL=0")}) {
+    INFO(ciphers);
+    TlsListening t(true);
+    TlsSender weak(t.io, t.input.local_endpoint(), ClientIdentity{"client"}, TLS1_2_VERSION,
+                   TlsSender::Ending::watch_for_close, ciphers);
+    weak.send(octet_frame("<4>over a weak cipher"));
+    REQUIRE(run_until(t.io, [&] { return refused(t.sink) == 1 && weak.closed_by_peer(); }));
+    CHECK(t.sink.messages.empty());
+    t.input.stop();
+  }
+  TlsListening t(true);
+  TlsSender strong(t.io, t.input.local_endpoint(), ClientIdentity{"client"}, TLS1_2_VERSION,
+                   TlsSender::Ending::watch_for_close, "ECDHE-ECDSA-CHACHA20-POLY1305");
+  strong.send(octet_frame("<4>over TLS 1.2 with ChaCha20-Poly1305"));
+  REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == 1; }));
   t.input.stop();
 }
 
