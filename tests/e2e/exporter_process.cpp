@@ -214,7 +214,9 @@ ExporterProcess::ExporterProcess(std::vector<std::string> args) {
   pid_ = spawn(args, "", "/dev/null", stderr_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (http_get(web_port_, "/-/ready").status == 200) {
+    // 401: basic auth is on. The web port opens after every input, so any answer means ready.
+    const int status = http_get(web_port_, "/-/ready").status;
+    if (status == 200 || status == 401) {
       started_ = true;
       return;
     }
