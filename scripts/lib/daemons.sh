@@ -109,16 +109,29 @@ wait_for() {
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
 
 # free_loopback_ports tcp udp ...: one free port on 127.0.0.1 for each kind named, all
-# different (held open together while they are picked), printed on one line.
+# different (held open together while they are picked), printed on one line. Chosen at random
+# below the kernel's ephemeral range (net.ipv4.ip_local_port_range starts at 32768): a port the
+# kernel hands out for port 0 is what every other test's outgoing connection gets too, and one
+# could take it between this choice and the daemon's bind.
 free_loopback_ports() {
   python3 - "$@" <<'PY'
-import socket, sys
+import random, socket, sys
 kinds = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
 sockets = []
 for kind in sys.argv[1:]:
-    s = socket.socket(socket.AF_INET, kinds[kind])
-    s.bind(("127.0.0.1", 0))
-    sockets.append(s)
+    while True:
+        s = socket.socket(socket.AF_INET, kinds[kind])
+        port = random.randrange(10000, 32000)
+        if any(t.getsockname()[1] == port for t in sockets):
+            s.close()
+            continue
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            s.close()
+            continue
+        sockets.append(s)
+        break
 print(" ".join(str(s.getsockname()[1]) for s in sockets))
 PY
 }

@@ -39,7 +39,7 @@ class FakeUapiServer {
   FakeUapiServer(const FakeUapiServer&) = delete;
   FakeUapiServer& operator=(const FakeUapiServer&) = delete;
 
-  // Requests answered so far, each as received (up to its empty line).
+  // Requests received so far (each up to its empty line), counted before the reply.
   int requests() const { return requests_.load(); }
   bool all_requests_were_get() const { return all_get_.load(); }
 
@@ -56,6 +56,7 @@ class FakeUapiServer {
         request.append(buffer, static_cast<std::size_t>(n));
       }
       if (request != "get=1\n\n") all_get_ = false;
+      ++requests_;  // before the reply: the client may check the count as soon as it has it
       std::size_t sent = 0;
       while (sent < reply_.size()) {
         const ssize_t n = send(c, reply_.data() + sent, reply_.size() - sent, MSG_NOSIGNAL);
@@ -63,7 +64,6 @@ class FakeUapiServer {
         sent += static_cast<std::size_t>(n);
       }
       close(c);
-      ++requests_;
     }
   }
 
