@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <random>
 #include <thread>
 
 extern char** environ;
@@ -98,14 +99,23 @@ sockaddr_in loopback(int port) {
   return addr;
 }
 
+// A port free on 127.0.0.1 for both TCP and UDP, chosen at random below the kernel's ephemeral
+// range (from 32768): a port handed out for port 0 is what every outgoing connection of the
+// parallel tests gets too, and one could take it before the exporter binds it.
 int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr = loopback(0);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<int> ports(10000, 31999);
+  for (;;) {
+    const int port = ports(random);
+    bool free = true;
+    for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+      const int fd = socket(AF_INET, type, 0);
+      sockaddr_in addr = loopback(port);
+      free = free && fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      if (fd >= 0) close(fd);
+    }
+    if (free) return port;
+  }
 }
 
 HttpResponse http_get(int port, const std::string& path, const std::string& extra_headers) {
