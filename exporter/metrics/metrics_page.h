@@ -21,7 +21,7 @@
 
 #include "metrics/self_metrics.h"
 #include "state/wireguard_state.h"
-#include "wgevents/http/server.h"
+#include "metrics/chunk_source.h"
 
 namespace wgevents {
 
