@@ -229,20 +229,15 @@ void Connection<Stream>::carry_out(ResponsePlan plan) {
   }
 }
 
-// On the password thread: bcrypt (or a decoy of the same cost for an unknown user), then back to
-// the io_context with the answer.
+// On the password thread: bcrypt, padded to the highest cost of the file (or a decoy of that cost
+// for an unknown user), then back to the io_context with the answer.
 template <class Stream>
 void Connection<Stream>::check_password(ResponsePlan plan) {
   asio::thread_pool* checks = listener_->password_checks();
   asio::post(*checks, [self = this->shared_from_this(), work = asio::make_work_guard(listener_->io()),
                        credentials = std::move(plan.credentials), hash = std::move(plan.password_hash),
                        decoy_cost = plan.decoy_cost]() mutable {
-    bool match = false;
-    if (hash.empty()) {
-      basic_auth::bcrypt_decoy(credentials.password, decoy_cost);
-    } else {
-      match = basic_auth::bcrypt_matches(credentials.password, hash);
-    }
+    const bool match = basic_auth::check_password(credentials.password, hash, decoy_cost);
     asio::post(work.get_executor(), [self = std::move(self), match, credentials = std::move(credentials),
                                      hash = std::move(hash)] { self->on_password_checked(match, credentials, hash); });
     work.reset();
