@@ -130,7 +130,8 @@ inline constexpr Info kLastMessageTimestamp{
     "Unix time of the last message taken in."};
 inline constexpr Info kConnectionsRefused{
     "wireguard_events_exporter_connections_refused_total", "counter",
-    "Syslog connections refused: over --syslog.tcp-max-connections, or a failed TLS handshake.",
+    "Syslog connections refused: over --syslog.tcp-max-connections, outside --syslog.allowed-sources, "
+    "or a failed TLS handshake.",
     {"transport"}};
 
 inline constexpr Info kPeerTableReads{

@@ -127,6 +127,9 @@ ParseResult Parser::parse(std::string_view message) const {
     case detail::KernelLine::Kind::not_wireguard:
       parse_userspace(framed.content, result);
       return result;
+    case detail::KernelLine::Kind::module_banner:
+      result.status = ParseStatus::ignored;
+      return result;
     case detail::KernelLine::Kind::wireguard_unknown:
       result.status = ParseStatus::unknown;
       return result;
