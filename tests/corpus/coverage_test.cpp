@@ -1,6 +1,7 @@
 // The tools that write or count kernel lines outside the exporter stay in step with the event
-// rows (kEvents, event.h): the corpus generator can write every event, the mtail comparison
-// program counts every event, and every line of the fleet corpus is an event the parser knows.
+// rows (kEvents, event.h): the corpus generator can write every event the kernel module prints,
+// the mtail comparison program counts every one, and every line of the fleet corpus is an event
+// the parser knows.
 // The generator deliberately does not use the parser's rows (its corpus is an independent check
 // of the parser), so these tests prove what reading the rows would give for free.
 #include <catch2/catch.hpp>
