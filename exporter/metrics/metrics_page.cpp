@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <optional>
@@ -27,8 +28,11 @@ void append_number(std::string& out, double value) { fmt::format_to(std::back_in
 // buckets end with `le`.
 class Row {
  public:
+  // The longest label name of the catalog, with room to spare.
+  static constexpr std::size_t kMaxLabelName = 32;
+
   Row(std::string& out, const metric::Info& info, const std::string* host, std::string_view suffix = {})
-      : out_(out), info_(info) {
+      : out_(out), info_(info), label_count_(info.label_count()) {
     out_ += info.name;
     out_ += suffix;
     out_ += '{';
@@ -49,7 +53,7 @@ class Row {
   // The next label, its value written by `append(out)` (already a valid label value).
   template <typename Append>
   Row& label_with(Append append) {
-    if (next_ >= info_.label_count()) throw std::logic_error("metrics page: more labels than the catalog declares");
+    if (next_ >= label_count_) throw std::logic_error("metrics page: more labels than the catalog declares");
     open_label(info_.labels[next_++]);
     append(out_);
     out_ += '"';
@@ -57,7 +61,7 @@ class Row {
   }
   // A histogram bucket's upper bound, after the catalog's labels: `le="0.005"` or `le="+Inf"`.
   Row& le(const double* bound) {
-    if (next_ != info_.label_count()) throw std::logic_error("metrics page: le before the catalog's labels");
+    if (next_ != label_count_) throw std::logic_error("metrics page: le before the catalog's labels");
     open_label("le");
     if (bound != nullptr) {
       append_number(out_, *bound);
@@ -70,22 +74,30 @@ class Row {
 
   template <typename Value>
   void value(Value value) {
-    if (next_ != info_.label_count()) throw std::logic_error("metrics page: fewer labels than the catalog declares");
+    if (next_ != label_count_) throw std::logic_error("metrics page: fewer labels than the catalog declares");
     out_ += "} ";
     append_number(out_, value);
     out_ += '\n';
   }
 
  private:
+  // `,name="` in one append: this runs for every label of every series of a scrape.
   void open_label(std::string_view name) {
-    if (!empty_) out_ += ',';
-    out_ += name;
-    out_ += "=\"";
+    char opening[kMaxLabelName + 3];
+    std::size_t n = 0;
+    if (!empty_) opening[n++] = ',';
+    const std::size_t length = std::min(name.size(), kMaxLabelName);  // static_assert below: no cut
+    std::memcpy(opening + n, name.data(), length);
+    n += length;
+    opening[n++] = '=';
+    opening[n++] = '"';
+    out_.append(opening, n);
     empty_ = false;
   }
 
   std::string& out_;
   const metric::Info& info_;
+  std::size_t label_count_;
   std::size_t next_ = 0;
   bool empty_ = true;
 };
@@ -286,6 +298,18 @@ constexpr bool sections_well_formed() {
   return true;
 }
 static_assert(sections_well_formed(), "kSections: each family has one writer (peer, interface or identity)");
+
+// Row writes a label name from a buffer of kMaxLabelName bytes.
+constexpr bool label_names_fit() {
+  for (const auto& section : kSections) {
+    if (section.self) continue;
+    for (const auto& label : section.info->labels) {
+      if (label.size() > Row::kMaxLabelName) return false;
+    }
+  }
+  return true;
+}
+static_assert(label_names_fit(), "a label name of the catalog is longer than Row::kMaxLabelName");
 
 }  // namespace
 
