@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 EXPORTER=$BUILD_DIR/wireguard_events_exporter
-CORPUS_TOOL=$BUILD_DIR/bench/corpus/wgevents_corpus
+CORPUS_TOOL=$BUILD_DIR/tests/tools/corpus/wgevents_corpus
 
 # shellcheck source=../scripts/lib/daemons.sh
 source "$REPO/scripts/lib/daemons.sh"

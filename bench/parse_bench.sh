@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Parser throughput on one core: bench/parse/parse_bench (Google Benchmark, the 1M-line corpus
-# of bench/corpus built in memory) with 5 repetitions, then the instructions per line under
+# of tests/tools/corpus built in memory) with 5 repetitions, then the instructions per line under
 # callgrind, which do not depend on the machine's load. Method and results: docs/performance.md.
 #
 #   BUILD_DIR=build-perf bench/parse_bench.sh [CALLGRIND_LINES]     # 20000

@@ -168,6 +168,7 @@ std::optional<StartupError> Exporter::start_inputs() {
                 "granted_bytes={} hint=\"raise net.core.rmem_max or run with CAP_NET_ADMIN\"",
                 udp->receive_buffer_bytes());
     }
+    self_.add_transport(Transport::udp);
     udp_ = udp.get();
     const auto port = udp->local_endpoint().port();
     inputs_.push_back({kUdpFlag, std::move(udp), port});
@@ -181,6 +182,7 @@ std::optional<StartupError> Exporter::start_inputs() {
     if (!tcp) return error;
     log_.info("listening for syslog", "transport=tcp address={} max_connections={}",
               endpoint_text(tcp->local_endpoint()), config_.syslog_tcp_max_connections);
+    self_.add_transport(Transport::tcp);
     const auto port = tcp->local_endpoint().port();
     inputs_.push_back({kTcpFlag, std::move(tcp), port});
   }
@@ -201,6 +203,7 @@ std::optional<StartupError> Exporter::start_inputs() {
     log_.info("listening for syslog", "transport=tls address={} max_connections={} client_certificates={}",
               endpoint_text(tls->local_endpoint()), config_.syslog_tcp_max_connections,
               tls->requires_client_certificate() ? "required" : "not_asked");
+    self_.add_transport(Transport::tls);
     const auto port = tls->local_endpoint().port();
     inputs_.push_back({kTlsFlag, std::move(tls), port});
   }
@@ -219,6 +222,7 @@ std::optional<StartupError> Exporter::start_inputs() {
     }
     log_.info("reading kernel log", "transport=kmsg path={} from_start={}", LogValue{config_.kmsg_path},
               config_.kmsg_from_start);
+    self_.add_transport(Transport::kmsg);
     inputs_.push_back({"--kmsg", std::move(kmsg)});
   }
   if (!config_.replay.empty()) {
@@ -230,6 +234,7 @@ std::optional<StartupError> Exporter::start_inputs() {
       }
     });
     if (auto ec = replay->start()) return StartupError{fmt::format("--replay: {}: {}", config_.replay, ec.message())};
+    self_.add_transport(Transport::file);
     inputs_.push_back({"--replay", std::move(replay)});
   }
   return std::nullopt;
@@ -320,6 +325,7 @@ void Exporter::reload() {
 }
 
 std::optional<StartupError> Exporter::replay_all() {
+  self_.add_transport(Transport::file);
   ReplayInput replay(config_.replay, pipeline_);
   if (auto ec = replay.open()) return StartupError{fmt::format("--replay: {}: {}", config_.replay, ec.message())};
   replay.replay_all();

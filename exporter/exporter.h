@@ -6,7 +6,8 @@
 // Exporter owns all of them, the io_context they run on and the signal handlers; main() only
 // parses flags and calls run(). Adding a part (docs/architecture.md) is a member here and a
 // step in start(): every input is an Input (inputs/input.h), started in order, with the IPv4
-// fallback for `:port`, and stopped by one loop.
+// fallback for `:port`, and stopped by one loop; its transport's series appear with it
+// (SelfMetrics::add_transport).
 //
 // Usage, as main() does:
 //   Exporter exporter(config, log);

@@ -1,4 +1,4 @@
-// Parser throughput on a generated mixed corpus (bench/corpus): lines per second on one core.
+// Parser throughput on a generated mixed corpus (tests/tools/corpus): lines per second on one core.
 //
 //   build/bench/parse/parse_bench [--benchmark_repetitions=5]
 //   WGEVENTS_CORPUS=path/to/file.log build/bench/parse/parse_bench   # a saved log instead

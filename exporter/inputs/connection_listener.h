@@ -6,11 +6,11 @@
 // longest silent first (Connection::evictable()). A sender that authenticated with a client
 // certificate gives way to nobody. TLS handshakes have half the slots: past that, a new sender
 // takes the place of the oldest handshake. Evicted connections are counted with
-// on_connection_refused(Transport::tcp). So connections that idle, stall or reconnect as fast as
+// on_connection_refused(transport). So connections that idle, stall or reconnect as fast as
 // they are let go cannot keep a real sender out.
 //
 // A sender over the cap that finds no such place, or outside the allowed sources, is accepted
-// and closed at once and counted with on_connection_refused(Transport::tcp), so that it sees the
+// and closed at once and counted with on_connection_refused(transport), so that it sees the
 // refusal instead of hanging in the backlog, and holds no slot. Running out of descriptors or memory pauses
 // accepting for 100 ms rather than spinning on a backlog that cannot be taken.
 //
@@ -58,9 +58,11 @@ class ConnectionListener {
   using Factory =
       std::function<std::shared_ptr<Connection>(boost::asio::ip::tcp::socket, const MessageSource&)>;
 
+  // `transport`: what the input's messages and refusals are counted as (tcp or tls).
   ConnectionListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-                     MessageSink& sink, std::size_t max_connections, Factory make_connection)
-      : io_(io), endpoint_(endpoint), sink_(sink), max_connections_(max_connections),
+                     Transport transport, MessageSink& sink, std::size_t max_connections,
+                     Factory make_connection)
+      : io_(io), endpoint_(endpoint), transport_(transport), sink_(sink), max_connections_(max_connections),
         make_connection_(std::move(make_connection)), acceptor_(io), accept_retry_timer_(io) {}
   ConnectionListener(const ConnectionListener&) = delete;
   ConnectionListener& operator=(const ConnectionListener&) = delete;
@@ -99,6 +101,7 @@ class ConnectionListener {
   }
 
   std::size_t connection_count() const { return connections_.size(); }
+  Transport transport() const { return transport_; }
 
   // A connection that closed takes itself out; its pending handlers may still own it.
   void forget(Connection* connection) { connections_.erase(connection); }
@@ -153,7 +156,7 @@ class ConnectionListener {
     if (victim == nullptr) return false;
     const std::shared_ptr<Connection> keep = connections_.at(victim);
     keep->close();  // forgets itself
-    sink_.on_connection_refused(Transport::tcp);
+    sink_.on_connection_refused(transport_);
     return true;
   }
 
@@ -177,7 +180,7 @@ class ConnectionListener {
     if (connections_.size() >= max_connections_ && !make_room(false)) {
       boost::system::error_code ignored;
       socket.close(ignored);
-      sink_.on_connection_refused(Transport::tcp);
+      sink_.on_connection_refused(transport_);
       return;
     }
     boost::system::error_code ec;
@@ -187,7 +190,7 @@ class ConnectionListener {
     if (!sink_.accepts(source)) {
       // Outside --syslog.allowed-sources: closed at once, so it cannot hold a slot.
       socket.close(ec);
-      sink_.on_connection_refused(Transport::tcp);
+      sink_.on_connection_refused(transport_);
       return;
     }
     std::shared_ptr<Connection> connection = make_connection_(std::move(socket), source);
@@ -197,6 +200,7 @@ class ConnectionListener {
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::endpoint endpoint_;  // where to listen
+  Transport transport_;
   MessageSink& sink_;
   std::size_t max_connections_;
   Factory make_connection_;

@@ -110,11 +110,11 @@ class StreamConnection : public std::enable_shared_from_this<Derived> {
       std::string_view frame;
       SyslogFrameDecoder::Result result;
       while ((result = decoder_.next(frame)) == SyslogFrameDecoder::Result::good) {
-        sink_.on_message(Transport::tcp, frame, source_);
+        sink_.on_message(listener_.transport(), frame, source_);
         if (closed_) return;  // the sink stopped the input
       }
       if (result == SyslogFrameDecoder::Result::bad) {
-        sink_.on_malformed_frame(Transport::tcp, decoder_.pending_bytes(), source_);
+        sink_.on_malformed_frame(listener_.transport(), decoder_.pending_bytes(), source_);
         close();
         return;
       }
@@ -131,7 +131,7 @@ class StreamConnection : public std::enable_shared_from_this<Derived> {
   // Closes a connection that will send no more: what is left is a frame it never finished.
   void close_losing_partial_frame() {
     if (decoder_.pending_bytes() > 0) {
-      sink_.on_malformed_frame(Transport::tcp, decoder_.pending_bytes(), source_);
+      sink_.on_malformed_frame(listener_.transport(), decoder_.pending_bytes(), source_);
     }
     close();
   }

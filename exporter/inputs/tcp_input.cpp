@@ -21,7 +21,7 @@ TcpInput::TcpInput(asio::io_context& io, const tcp::endpoint& endpoint, MessageS
                    std::size_t max_connections, Clock::duration idle_timeout)
     : sink_(sink),
       idle_timeout_(idle_timeout),
-      listener_(io, endpoint, sink, max_connections,
+      listener_(io, endpoint, Transport::tcp, sink, max_connections,
                 [this](tcp::socket socket, const MessageSource& source) {
                   return std::make_shared<Connection>(*this, std::move(socket), source);
                 }) {}

@@ -161,7 +161,7 @@ class TlsInput::Connection : public StreamConnection<Connection, ssl::stream<tcp
 
  private:
   void refuse() {
-    sink().on_connection_refused(Transport::tcp);
+    sink().on_connection_refused(Transport::tls);
     close();
   }
 
@@ -179,7 +179,7 @@ TlsInput::TlsInput(asio::io_context& io, const tcp::endpoint& endpoint, MessageS
       idle_timeout_(idle_timeout),
       handshake_timeout_(handshake_timeout),
       context_(std::make_unique<ssl::context>(ssl::context::tls_server)),
-      listener_(io, endpoint, sink, max_connections,
+      listener_(io, endpoint, Transport::tls, sink, max_connections,
                 [this](tcp::socket socket, const MessageSource& source) {
                   return std::make_shared<Connection>(*this, std::move(socket), source);
                 }) {}

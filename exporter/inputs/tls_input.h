@@ -24,8 +24,8 @@
 // writes, and closes without reading, then closes with a FIN rather than a reset, and a reset
 // would make the kernel discard the lines not read yet.
 //
-// Messages are handed to the sink with Transport::tcp: TLS is TCP with encryption, and the
-// `transport` label says how lines were framed and carried, not how they were protected.
+// Messages and refusals are counted with Transport::tls, apart from plain TCP: an operator who
+// runs both sees which one a sender uses.
 //
 // Memory per connection: at most SyslogFrameDecoder::kBufferBytes plus about 70 KiB of TLS
 // buffers (Asio's engine keeps two 17 KiB record buffers and a BIO pair of two more); about

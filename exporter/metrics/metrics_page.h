@@ -21,7 +21,7 @@
 
 #include "metrics/self_metrics.h"
 #include "state/wireguard_state.h"
-#include "wgevents/http/server.h"
+#include "metrics/chunk_source.h"
 
 namespace wgevents {
 
@@ -49,25 +49,10 @@ class MetricsPage : public ChunkSource {
   static constexpr std::size_t kMaxPieceBytes = kPieceBytes + 32 * 1024;
 
  private:
-  enum class Section {
-    peer_events, interface_events, no_route, last_handshake, handshake_age, last_seen,
-    attempts, endpoint_info, endpoint_changes, handshake_rtt, peers, rtt_histogram, completion_histogram,
-    peer_info, receive_bytes, transmit_bytes, allowed_ips,  // identity: only with a snapshot
-    self, table_reads, peers_unresolved, done,
-  };
-  static bool is_identity(Section section);
-  // The peer's last handshake: the later of its line's and its table's (when linked).
-  double last_handshake(const PeerState& peer) const {
-    return identity_ ? identity_->snapshot().last_handshake(peer) : peer.last_handshake;
-  }
   void write_header(std::string& out) const;
-  // Writes the rows of one peer or interface at `position_`; false when the section is done.
+  // Writes the rows of one peer or interface (or the next rows of a family that walks its own
+  // list) at `position_`; false when the section is done.
   bool write_rows(std::string& out);
-  void write_peer_rows(std::string& out, const PeerState& peer) const;
-  template <std::size_t Buckets>
-  void write_histogram(std::string& out, std::string_view name, const InterfaceState& iface,
-                       const std::array<double, Buckets>& bounds, const DurationHistogram<Buckets>& histogram) const;
-  void write_no_route_row(std::string& out, const InterfaceState& iface, const NoRouteCount& n) const;
 
   const WireguardState& state_;
   const SelfMetrics& self_;
@@ -75,10 +60,10 @@ class MetricsPage : public ChunkSource {
   double now_;
   std::optional<PeerIdentityRows> identity_;
   std::uint64_t peers_created_;  // the state's count when the page began: newer peers are skipped
-  Section section_ = Section::peer_events;
+  std::size_t section_ = 0;  // index into the sections (metrics_page.cpp, kSections)
   bool header_written_ = false;
   std::size_t position_ = 0;  // peer slot or interface index within the section
-  std::size_t entry_ = 0;     // no_route: the row within the interface's list
+  std::size_t entry_ = 0;     // the row within the interface's list (no_route)
 };
 
 // Prometheus text format label value: backslash, double quote and newline escaped.

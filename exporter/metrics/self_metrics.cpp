@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <map>
 #include <string>
 
 #include "catalog.h"
@@ -14,12 +15,7 @@
 namespace wgevents {
 namespace {
 
-constexpr std::array<LineResult, kLineResultCount> kLineResults{
-    LineResult::event, LineResult::ignored, LineResult::unknown, LineResult::malformed,
-    LineResult::rejected};
-constexpr std::array<Transport, kTransportCount> kTransports{
-    Transport::udp, Transport::tcp, Transport::unix_socket, Transport::kmsg, Transport::file};
-
+// Families take their name and HELP from the catalog; series their label names, as below.
 prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& registry,
                                                        const metric::Info& info) {
   return prometheus::BuildCounter().Name(std::string(info.name)).Help(std::string(info.help)).Register(registry);
@@ -32,51 +28,48 @@ prometheus::Family<prometheus::Gauge>& gauge_family(prometheus::Registry& regist
 
 }  // namespace
 
-std::string_view line_result_name(LineResult result) {
-  switch (result) {
-    case LineResult::event: return "event";
-    case LineResult::ignored: return "ignored";
-    case LineResult::unknown: return "unknown";
-    case LineResult::malformed: return "malformed";
-    case LineResult::rejected: return "rejected";
-  }
-  return "?";
-}
-
 SelfMetrics::SelfMetrics(std::string_view version, std::string_view revision)
     : registry_(std::make_shared<prometheus::Registry>()) {
   auto& registry = *registry_;
   gauge_family(registry, metric::kBuildInfo)
-      .Add({{"version", std::string(version)}, {"revision", std::string(revision)}})
+      .Add({{std::string(metric::kBuildInfo.labels[0]), std::string(version)},
+            {std::string(metric::kBuildInfo.labels[1]), std::string(revision)}})
       .Set(1);
 
   auto& lines = counter_family(registry, metric::kLines);
-  for (auto r : kLineResults) {
-    lines_[static_cast<std::size_t>(r)] = &lines.Add({{"result", std::string(line_result_name(r))}});
+  for (const auto& row : kLineResults) {
+    lines_[static_cast<std::size_t>(row.result)] = &lines.Add({{std::string(metric::kLines.labels[0]), std::string(row.name)}});
   }
-  auto& messages = counter_family(registry, metric::kMessagesReceived);
-  auto& bytes = counter_family(registry, metric::kReceivedBytes);
-  auto& drops = counter_family(registry, metric::kReceiveDrops);
-  auto& refused = counter_family(registry, metric::kConnectionsRefused);
-  for (auto t : kTransports) {
-    const std::string name(transport_name(t));
-    const auto i = static_cast<std::size_t>(t);
-    messages_[i] = &messages.Add({{"transport", name}});
-    bytes_[i] = &bytes.Add({{"transport", name}});
-    drops_[i] = &drops.Add({{"transport", name}});
-    if (t == Transport::tcp) refused_[i] = &refused.Add({{"transport", name}});
-  }
+  messages_family_ = &counter_family(registry, metric::kMessagesReceived);
+  bytes_family_ = &counter_family(registry, metric::kReceivedBytes);
+  drops_family_ = &counter_family(registry, metric::kReceiveDrops);
+  refused_family_ = &counter_family(registry, metric::kConnectionsRefused);
   suppressed_ = &counter_family(registry, metric::kRatelimitSuppressed).Add({});
   evicted_ = &counter_family(registry, metric::kPeersEvicted).Add({});
-  last_message_ = &gauge_family(registry, metric::kLastMessageTimestamp).Add({});
+  last_message_family_ = &gauge_family(registry, metric::kLastMessageTimestamp);
   hosts_ = &gauge_family(registry, metric::kHosts).Add({});
   hosts_->Set(1);
+}
+
+void SelfMetrics::add_transport(Transport transport) {
+  const auto i = static_cast<std::size_t>(transport);
+  if (messages_[i] != nullptr) return;
+  const std::map<std::string, std::string> labels{
+      {std::string(metric::kMessagesReceived.labels[0]), std::string(transport_name(transport))}};
+  messages_[i] = &messages_family_->Add(labels);
+  bytes_[i] = &bytes_family_->Add(labels);
+  drops_[i] = &drops_family_->Add(labels);
+  // Only a connection can be refused.
+  if (transport == Transport::tcp || transport == Transport::tls) refused_[i] = &refused_family_->Add(labels);
+  // What was counted before the series existed.
+  messages_[i]->Increment(static_cast<double>(exported_.messages[i]));
+  bytes_[i]->Increment(static_cast<double>(exported_.bytes[i]));
 }
 
 SelfMetrics::~SelfMetrics() = default;
 
 void SelfMetrics::receive_drops(Transport transport, std::uint64_t count) {
-  drops_[static_cast<std::size_t>(transport)]->Increment(static_cast<double>(count));
+  if (auto* c = drops_[static_cast<std::size_t>(transport)]) c->Increment(static_cast<double>(count));
 }
 
 void SelfMetrics::connection_refused(Transport transport) {
@@ -99,10 +92,15 @@ void SelfMetrics::sync() const {
     lines_[i]->Increment(static_cast<double>(counts_.lines[i] - exported_.lines[i]));
   }
   for (std::size_t i = 0; i < kTransportCount; ++i) {
+    if (messages_[i] == nullptr) continue;
     messages_[i]->Increment(static_cast<double>(counts_.messages[i] - exported_.messages[i]));
     bytes_[i]->Increment(static_cast<double>(counts_.bytes[i] - exported_.bytes[i]));
   }
-  if (counts_.last_message != exported_.last_message) last_message_->Set(counts_.last_message);
+  if (counts_.last_message != exported_.last_message) {
+    // Absent until the first message: a 0 would read as "1970" on a dashboard.
+    if (last_message_ == nullptr) last_message_ = &last_message_family_->Add({});
+    last_message_->Set(counts_.last_message);
+  }
   exported_ = counts_;
 }
 

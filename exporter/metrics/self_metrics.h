@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,18 +21,49 @@ namespace prometheus {
 class Registry;
 class Counter;
 class Gauge;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace wgevents {
 
-// What became of a message (the `result` label of lines_total).
+// What became of a message: the `result` label of lines_total. kLineResults is the one list;
+// the enum names its rows, in the same order.
 enum class LineResult : std::uint8_t { event, ignored, unknown, malformed, rejected };
-inline constexpr std::size_t kLineResultCount = 5;
-std::string_view line_result_name(LineResult result);
+
+struct LineResultInfo {
+  LineResult result;
+  std::string_view name;  // the label value
+};
+inline constexpr LineResultInfo kLineResults[] = {
+    {LineResult::event, "event"},          // a WireGuard event (events.md)
+    {LineResult::ignored, "ignored"},      // not a WireGuard line, or the module's banner
+    {LineResult::unknown, "unknown"},      // `wireguard: ` in no format we know
+    {LineResult::malformed, "malformed"},  // broken framing or a field out of range
+    {LineResult::rejected, "rejected"},    // sender not allowed, or over a cap
+};
+inline constexpr std::size_t kLineResultCount = std::size(kLineResults);
+
+constexpr bool line_result_rows_in_order() {
+  for (std::size_t i = 0; i < kLineResultCount; ++i) {
+    if (static_cast<std::size_t>(kLineResults[i].result) != i) return false;
+  }
+  return true;
+}
+static_assert(line_result_rows_in_order(), "kLineResults: one row per LineResult, in enum order");
+
+constexpr std::string_view line_result_name(LineResult result) {
+  return kLineResults[static_cast<std::size_t>(result)].name;
+}
 
 class SelfMetrics {
  public:
   SelfMetrics(std::string_view version, std::string_view revision);
+
+  // Makes the per-transport series of an input that is configured (metrics.md: a transport's
+  // series exist only while its input is configured). Idempotent. Counts for a transport not
+  // added are kept but not shown.
+  void add_transport(Transport transport);
   ~SelfMetrics();
   SelfMetrics(const SelfMetrics&) = delete;
   SelfMetrics& operator=(const SelfMetrics&) = delete;
@@ -78,7 +110,12 @@ class SelfMetrics {
   std::array<prometheus::Counter*, kTransportCount> refused_{};
   prometheus::Counter* suppressed_ = nullptr;
   prometheus::Counter* evicted_ = nullptr;
-  prometheus::Gauge* last_message_ = nullptr;
+  prometheus::Family<prometheus::Counter>* messages_family_ = nullptr;
+  prometheus::Family<prometheus::Counter>* bytes_family_ = nullptr;
+  prometheus::Family<prometheus::Counter>* drops_family_ = nullptr;
+  prometheus::Family<prometheus::Counter>* refused_family_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* last_message_family_ = nullptr;
+  mutable prometheus::Gauge* last_message_ = nullptr;  // made by sync() at the first message: absent until then
   prometheus::Gauge* hosts_ = nullptr;
   std::uint64_t evicted_total_ = 0;
 };

@@ -60,6 +60,19 @@ constexpr EventFormat kFormats[] = {
     {K::invalid_packet, "Invalid packet from %pISpfsc", {F::endpoint}, 1},
 };
 
+// Every event the kernel module prints has a format here, and no format names a kind that only
+// userspace implementations print (userspace.cpp) or the kernel's rate-limit report
+// (match_ratelimit()).
+constexpr bool formats_cover_events() {
+  for (const auto& event : kEvents) {
+    bool found = false;
+    for (const auto& format : kFormats) found = found || format.kind == event.kind;
+    if (found != (event.printed_by == PrintedBy::kernel_module)) return false;
+  }
+  return true;
+}
+static_assert(formats_cover_events(), "kFormats: at least one format for each event of kEvents the kernel module prints");
+
 // The RE2 text of each conversion. Shapes only: the typed parsers (address.h, text.h) decide
 // whether a value is in range, so that a broken value is told apart from a different format.
 // Each alternative starts with its own byte, which keeps every pattern one-pass: RE2 then

@@ -1,8 +1,9 @@
 // Layer 3: the kernel's message table, compiled to RE2 programs once.
 //
 // Each row is one printf format of the WireGuard module, written as the kernel source has it,
-// and the Event field each conversion fills. Adding a kernel message is one row here and one
-// test row in tests/data/parser/bodies.tsv.
+// and the Event field each conversion fills; its kind is a row of kEvents (event.h), which names
+// it. A kind may have several formats (older modules' wordings). Adding a kernel message:
+// docs/architecture.md, "Adding an event".
 #pragma once
 
 #include <array>

@@ -87,6 +87,17 @@ bool printk_time(std::string_view token, std::uint64_t& usec) {
   return true;
 }
 
+// What the module prints with pr_info when it loads (drivers/net/wireguard/main.c):
+// `WireGuard <version> loaded. See www.wireguard.com for information.` and its copyright line.
+bool is_module_banner(std::string_view text) {
+  constexpr std::string_view kLoaded = " loaded. See www.wireguard.com for information.";
+  if (starts_with(text, "WireGuard ") && text.size() >= kLoaded.size() &&
+      text.substr(text.size() - kLoaded.size()) == kLoaded) {
+    return true;
+  }
+  return starts_with(text, "Copyright (C) ");
+}
+
 }  // namespace
 
 KernelLine split_kernel_line(std::string_view content) {
@@ -129,7 +140,7 @@ KernelLine split_kernel_line(std::string_view content) {
     valid_bytes = valid_bytes && is_interface_byte(c);
   }
   if (i == text.size() || text[i] != ':' || i + 1 >= text.size() || text[i + 1] != ' ') {
-    line.kind = KernelLine::Kind::wireguard_unknown;
+    line.kind = is_module_banner(text) ? KernelLine::Kind::module_banner : KernelLine::Kind::wireguard_unknown;
     return line;
   }
   std::string_view ifname = text.substr(0, i);

@@ -16,7 +16,8 @@ struct KernelLine {
     not_wireguard,      // any other text: ignored
     ratelimit,          // `net_ratelimit: ...`: body holds what follows the prefix
     wireguard,          // module, interface and body are set
-    wireguard_unknown,  // `wireguard: ` with no `<ifname>: ` after it (banner, copyright)
+    module_banner,      // the module's own lines at load (`WireGuard 1.0.0 loaded. ...`): ignored
+    wireguard_unknown,  // `wireguard: ` with no `<ifname>: ` after it, and no banner
     malformed,          // bad interface name or bytes that are not UTF-8
   };
   Kind kind = Kind::not_wireguard;

@@ -11,61 +11,6 @@
 namespace wgevents {
 namespace {
 
-constexpr std::array<std::string_view, kEventKindCount> kEventNames{
-    "handshake_initiation_received",
-    "handshake_response_received",
-    "keepalive_received",
-    "unallowed_src_ip",
-    "invalid_packet_type",
-    "invalid_packet_size",
-    "handshake_initiation_sent",
-    "handshake_response_sent",
-    "keepalive_sent",
-    "handshake_gave_up",
-    "handshake_retry",
-    "handshake_stale_retry",
-    "keys_zeroed",
-    "peer_created",
-    "peer_destroyed",
-    "no_endpoint",
-    "keypair_created",
-    "keypair_destroyed",
-    "packet_delivery_failed",
-    "handshake_replay",
-    "handshake_flood",
-    "handshake_send_failed",
-    "data_send_failed",
-    "handshake_error",
-    "cookie_decrypt_failed",
-    "cookie_response_received",
-    "invalid_mac",
-    "invalid_handshake_initiation",
-    "invalid_handshake_response",
-    "invalid_nonce",
-    "handshake_dropped",
-    "cookie_response_sent",
-    "invalid_ip_packet",
-    "no_allowed_ips_match",
-    "no_route",
-    "interface_created",
-    "interface_destroyed",
-    "namespace_exiting",
-    "routing_loop_avoided",
-    "invalid_packet",
-    "interface_up",
-    "interface_down",
-    "all_peers_removed",
-    "handshake_decode_failed",
-    "cookie_response_failed",
-    "cookie_response_blocked",
-    "tun_error",
-    "bind_error",
-    "uapi_error",
-    "daemon_error",
-    "obfuscation_failed",
-    "kernel_ratelimit_suppressed",
-};
-
 ParseResult malformed(ParseResult result, MalformedReason reason) {
   result.status = ParseStatus::malformed;
   result.reason = reason;
@@ -126,14 +71,6 @@ void parse_userspace(std::string_view content, ParseResult& result) {
 
 }  // namespace
 
-std::string_view event_name(EventKind kind) { return kEventNames[static_cast<std::size_t>(kind)]; }
-
-std::optional<EventKind> event_kind_from_name(std::string_view name) {
-  for (std::size_t i = 0; i < kEventNames.size(); ++i) {
-    if (kEventNames[i] == name) return static_cast<EventKind>(i);
-  }
-  return std::nullopt;
-}
 
 std::string_view status_name(ParseStatus status) {
   switch (status) {
@@ -189,6 +126,9 @@ ParseResult Parser::parse(std::string_view message) const {
   switch (line.kind) {
     case detail::KernelLine::Kind::not_wireguard:
       parse_userspace(framed.content, result);
+      return result;
+    case detail::KernelLine::Kind::module_banner:
+      result.status = ParseStatus::ignored;
       return result;
     case detail::KernelLine::Kind::wireguard_unknown:
       result.status = ParseStatus::unknown;

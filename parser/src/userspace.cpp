@@ -175,6 +175,20 @@ constexpr UserspaceFormat kFormats[] = {
     {K::interface_created, I, "UAPI: %v"},
 };
 
+// Each event of kEvents (event.h) that only userspace implementations print has a format here, and
+// no counted format names the kernel's own rate-limit report.
+constexpr bool formats_cover_userspace_events() {
+  for (const auto& event : kEvents) {
+    bool found = false;
+    for (const auto& format : kFormats) found = found || (format.kind == event.kind && format.scope == E);
+    if (event.printed_by == PrintedBy::userspace_only && !found) return false;
+    if (event.printed_by == PrintedBy::kernel_itself && found) return false;
+  }
+  return true;
+}
+static_assert(formats_cover_userspace_events(),
+              "kFormats: at least one format for each event of kEvents only userspace implementations print");
+
 // What a conversion captured, before its typed parse.
 struct Capture {
   char conversion;

@@ -134,12 +134,14 @@ def generate(now=None):
         keypair += 1
         lines.append(_rfc5424_line(now - datetime.timedelta(seconds=age), interface,
                                    body.format(keypair=keypair)))
-    # A peer created and destroyed again; lines counted as malformed, ignored and unknown.
+    # A peer created and destroyed again; lines counted as malformed, ignored (another driver, and
+    # the module's banner) and unknown (a format no kernel prints).
     emit("wg1", "Peer 9 created")
     emit("wg1", "Peer 9 (192.0.2.9:51820) destroyed")
     lines.append(f"[{clock:12.6f}] wireguard: wg0: Peer 123456789012345678901 created")
     lines.append(f"[{clock:12.6f}] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex")
     lines.append(f"[{clock:12.6f}] wireguard: WireGuard 1.0.0 loaded. "
                  "See www.wireguard.com for information.")
+    lines.append(f"[{clock:12.6f}] wireguard: wg0: Frobnicating peer 5 with new flux capacitor")
     return lines
 

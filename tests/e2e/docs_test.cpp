@@ -101,7 +101,8 @@ std::map<std::string, Scraped> scraped_metrics(const std::string& page) {
 }
 
 std::string scrape_with_every_family() {
-  // traffic.log has an event of each domain family; the replay keeps serving afterwards. A
+  // traffic.log has an event of each domain family; the replay keeps serving afterwards. The TCP
+  // input makes the per-transport families that only a connection has (connections refused). A
   // UAPI socket gives wg0 a peer table whose first peer has peer 1's endpoint (so it is linked)
   // and a name from the names file.
   char dir[] = "/tmp/wgevents-docs-XXXXXX";
@@ -117,7 +118,9 @@ std::string scrape_with_every_family() {
                         "endpoint=192.0.2.1:51820\nrx_bytes=10\ntx_bytes=20\nallowed_ip=10.7.0.2/32\n"
                         "public_key=9f2a8422371a8217185bdc7b78e398f8ec214cfba6295fa94972be318549be60\n"
                         "errno=0\n\n");
-    ExporterProcess exporter({"--syslog.udp-listen-address=", "--replay=" + data_path("e2e/traffic.log"),
+    ExporterProcess exporter({"--syslog.udp-listen-address=",
+                              "--syslog.tcp-listen-address=127.0.0.1:" + std::to_string(free_port()),
+                              "--replay=" + data_path("e2e/traffic.log"),
                               std::string("--wireguard.uapi-dir=") + dir, "--wireguard.config-files=",
                               "--peers.names-file=" + names});
     REQUIRE(exporter.started());

@@ -14,7 +14,7 @@
 #     malformed or refused.
 #   - An rsyslogd with the other CA's certificate, then one with no certificate, forward lines
 #     for other hosts: their connections are refused and counted
-#     (connections_refused_total{transport="tcp"}), and none of their lines is counted.
+#     (connections_refused_total{transport="tls"}), and none of their lines is counted.
 #
 # usage: rsyslog_tls_test.sh EXPORTER_BINARY MAKE_CERTIFICATES_SCRIPT
 # Exit status: 0 pass, 1 fail (also when rsyslogd or its TLS driver, openssl, curl or python3
@@ -71,7 +71,7 @@ grep -q "transport=tls address=127.0.0.1:$tls_port .*client_certificates=require
 # The value of one series of the exporter's page (exact text, labels included), 0 when absent.
 scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$http_port/metrics"; }
 value() { scrape | series_value "$1" 0; }
-refused() { value 'wireguard_events_exporter_connections_refused_total{transport="tcp"}'; }
+refused() { value 'wireguard_events_exporter_connections_refused_total{transport="tls"}'; }
 
 # Waits until the series has the value; on timeout shows what it has.
 expect_value() {
@@ -176,9 +176,9 @@ expect_value 5 'wireguard_events_exporter_hosts' 3
 # Every frame was whole, every connection trusted: the two relays connected once each.
 expect_value 5 'wireguard_events_exporter_lines_total{result="malformed"}' 0
 expect_value 5 'wireguard_events_exporter_lines_total{result="rejected"}' 0
-expect_value 5 'wireguard_events_exporter_connections_refused_total{transport="tcp"}' 0
+expect_value 5 'wireguard_events_exporter_connections_refused_total{transport="tls"}' 0
 events=$(value 'wireguard_events_exporter_lines_total{result="event"}')
-received=$(value 'wireguard_events_exporter_messages_received_total{transport="tcp"}')
+received=$(value 'wireguard_events_exporter_messages_received_total{transport="tls"}')
 [[ $events == "$received" ]] || fail "messages received over TLS ($received) differ from events counted ($events)"
 # 3 x (3 + keepalives) + 1 give-up, plus the probes.
 ((events >= 3 * 3 + 40 + 25 + 15 + 1 + 2)) || fail "only $events events counted"

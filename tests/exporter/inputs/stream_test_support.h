@@ -63,12 +63,12 @@ void check_stop_closes_everything(Listening<Input>& t, const Senders&... senders
 
 using MessagesByPort = std::map<std::uint16_t, std::vector<std::string>>;
 
-// The messages `sink` received, by the port of their sender; each must have come over TCP from
-// 127.0.0.1.
-inline MessagesByPort loopback_messages_by_port(const RecordingSink& sink) {
+// The messages `sink` received, by the port of their sender; each must have come over
+// `transport` (TCP or TLS) from 127.0.0.1.
+inline MessagesByPort loopback_messages_by_port(const RecordingSink& sink, Transport transport) {
   MessagesByPort received;
   for (const auto& m : sink.messages) {
-    CHECK(m.transport == Transport::tcp);
+    CHECK(m.transport == transport);
     CHECK(m.source.address == ipv4(127, 0, 0, 1));
     received[m.source.port].push_back(m.bytes);
   }

@@ -51,7 +51,7 @@ TEST_CASE("TcpInput takes frames from 10 concurrent senders in both framings") {
   REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == total; }));
   CHECK(t.input.connection_count() == kSenders);
 
-  CHECK(loopback_messages_by_port(t.sink) == expected);
+  CHECK(loopback_messages_by_port(t.sink, Transport::tcp) == expected);
   CHECK(t.sink.malformed.empty());
   t.input.stop();
 }

@@ -99,7 +99,7 @@ class TlsSender : private ClientContext, public StreamSender<ssl::stream<tcp::so
 };
 
 std::uint64_t refused(const RecordingSink& sink) {
-  return sink.refused[static_cast<std::size_t>(Transport::tcp)];
+  return sink.refused[static_cast<std::size_t>(Transport::tls)];
 }
 
 // A TlsInput with loaded credentials listening on a free port.
@@ -145,7 +145,7 @@ TEST_CASE("TlsInput takes frames exactly from senders with client certificates, 
   REQUIRE(run_until(t.io, [&] { return t.sink.messages.size() == total; }));
   CHECK(t.input.connection_count() == kSenders);
 
-  CHECK(loopback_messages_by_port(t.sink) == expected);
+  CHECK(loopback_messages_by_port(t.sink, Transport::tls) == expected);
   CHECK(t.sink.malformed.empty());
   CHECK(refused(t.sink) == 0);
   t.input.stop();
@@ -308,7 +308,7 @@ TEST_CASE("TlsInput closes a connection whose framing is bad, or that ends insid
       sender.close();
     }
     REQUIRE(run_until(t.io, [&] { return t.input.connection_count() == 0 && t.sink.malformed.size() == 1; }));
-    CHECK(t.sink.malformed[0].transport == Transport::tcp);
+    CHECK(t.sink.malformed[0].transport == Transport::tls);
     CHECK(t.sink.malformed[0].bytes == c.malformed_bytes);
     CHECK(t.sink.malformed[0].source.port == sender.port());
     CHECK(refused(t.sink) == 0);

@@ -7,14 +7,16 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
 namespace wgevents {
 
-// Every message body the WireGuard module prints, one enumerator per `event` label value
-// (docs/events.md). Peer events come first, then interface events, then lines that are not
-// WireGuard's but that the exporter counts (the kernel's own rate-limit report).
+// Every kind of line the exporter counts, one enumerator per `event` label value
+// (docs/events.md). kEvents below is the one list of them: the enum only names its rows, and the
+// compiler checks that both are in the same order (the kernel's formats are in the parser's
+// table, parser/src/event_table.cpp).
 enum class EventKind : std::uint8_t {
   // Events that name a peer: wireguard_peer_events_total.
   handshake_initiation_received,
@@ -75,27 +77,126 @@ enum class EventKind : std::uint8_t {
   kernel_ratelimit_suppressed,
 };
 
-inline constexpr std::size_t kPeerEventCount = 24;
-inline constexpr std::size_t kInterfaceEventCount = 27;
-inline constexpr std::size_t kEventKindCount = kPeerEventCount + kInterfaceEventCount + 1;
+// Which family counts an event: wireguard_peer_events_total, wireguard_interface_events_total,
+// or neither (a line about the kernel, not WireGuard).
+enum class EventScope : std::uint8_t { peer, interface, kernel };
 
-constexpr bool is_peer_event(EventKind kind) {
-  return static_cast<std::size_t>(kind) < kPeerEventCount;
+// Who prints the line: the kernel module (and then a format in the parser's table,
+// parser/src/event_table.cpp; userspace implementations may print it too), only the userspace
+// implementations (parser/src/userspace.cpp), or the kernel itself.
+enum class PrintedBy : std::uint8_t { kernel_module, userspace_only, kernel_itself };
+
+struct EventInfo {
+  EventKind kind;
+  std::string_view name;  // the `event` label value
+  EventScope scope;
+  PrintedBy printed_by;
+};
+
+// Adding a kind of line (docs/architecture.md): an enumerator above and a row here in the same
+// place (rows are grouped by scope: peer, then interface, then kernel), a format in the parser's
+// table and a test row. A row out of place does not compile.
+inline constexpr EventInfo kEvents[] = {
+    // Events that name a peer: wireguard_peer_events_total.
+    {EventKind::handshake_initiation_received, "handshake_initiation_received", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_response_received, "handshake_response_received", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::keepalive_received, "keepalive_received", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::unallowed_src_ip, "unallowed_src_ip", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::invalid_packet_type, "invalid_packet_type", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::invalid_packet_size, "invalid_packet_size", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_initiation_sent, "handshake_initiation_sent", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_response_sent, "handshake_response_sent", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::keepalive_sent, "keepalive_sent", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_gave_up, "handshake_gave_up", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_retry, "handshake_retry", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_stale_retry, "handshake_stale_retry", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::keys_zeroed, "keys_zeroed", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::peer_created, "peer_created", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::peer_destroyed, "peer_destroyed", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::no_endpoint, "no_endpoint", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::keypair_created, "keypair_created", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::keypair_destroyed, "keypair_destroyed", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::packet_delivery_failed, "packet_delivery_failed", EventScope::peer, PrintedBy::kernel_module},
+    {EventKind::handshake_replay, "handshake_replay", EventScope::peer, PrintedBy::userspace_only},
+    {EventKind::handshake_flood, "handshake_flood", EventScope::peer, PrintedBy::userspace_only},
+    {EventKind::handshake_send_failed, "handshake_send_failed", EventScope::peer, PrintedBy::userspace_only},
+    {EventKind::data_send_failed, "data_send_failed", EventScope::peer, PrintedBy::userspace_only},
+    {EventKind::handshake_error, "handshake_error", EventScope::peer, PrintedBy::userspace_only},
+    // Events that name no peer: wireguard_interface_events_total.
+    {EventKind::cookie_decrypt_failed, "cookie_decrypt_failed", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::cookie_response_received, "cookie_response_received", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::invalid_mac, "invalid_mac", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::invalid_handshake_initiation, "invalid_handshake_initiation", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::invalid_handshake_response, "invalid_handshake_response", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::invalid_nonce, "invalid_nonce", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::handshake_dropped, "handshake_dropped", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::cookie_response_sent, "cookie_response_sent", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::invalid_ip_packet, "invalid_ip_packet", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::no_allowed_ips_match, "no_allowed_ips_match", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::no_route, "no_route", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::interface_created, "interface_created", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::interface_destroyed, "interface_destroyed", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::namespace_exiting, "namespace_exiting", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::routing_loop_avoided, "routing_loop_avoided", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::invalid_packet, "invalid_packet", EventScope::interface, PrintedBy::kernel_module},
+    {EventKind::interface_up, "interface_up", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::interface_down, "interface_down", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::all_peers_removed, "all_peers_removed", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::handshake_decode_failed, "handshake_decode_failed", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::cookie_response_failed, "cookie_response_failed", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::cookie_response_blocked, "cookie_response_blocked", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::tun_error, "tun_error", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::bind_error, "bind_error", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::uapi_error, "uapi_error", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::daemon_error, "daemon_error", EventScope::interface, PrintedBy::userspace_only},
+    {EventKind::obfuscation_failed, "obfuscation_failed", EventScope::interface, PrintedBy::userspace_only},
+    // `net_ratelimit: N callbacks suppressed`: the kernel's report of lines it did not print.
+    {EventKind::kernel_ratelimit_suppressed, "kernel_ratelimit_suppressed", EventScope::kernel, PrintedBy::kernel_itself},
+};
+
+inline constexpr std::size_t kEventKindCount = std::size(kEvents);
+
+constexpr std::size_t event_count(EventScope scope) {
+  std::size_t n = 0;
+  for (const auto& row : kEvents) n += row.scope == scope ? 1 : 0;
+  return n;
 }
-constexpr bool is_interface_event(EventKind kind) {
-  auto i = static_cast<std::size_t>(kind);
-  return i >= kPeerEventCount && i < kPeerEventCount + kInterfaceEventCount;
+inline constexpr std::size_t kPeerEventCount = event_count(EventScope::peer);
+inline constexpr std::size_t kInterfaceEventCount = event_count(EventScope::interface);
+
+// Each row at its enumerator's index, scopes in order: a peer event's index is then its place
+// among the peer events, and an interface event's follows kPeerEventCount.
+constexpr bool event_rows_well_formed() {
+  for (std::size_t i = 0; i < kEventKindCount; ++i) {
+    if (static_cast<std::size_t>(kEvents[i].kind) != i) return false;
+    if (i > 0 && kEvents[i].scope < kEvents[i - 1].scope) return false;
+  }
+  return true;
 }
+static_assert(event_rows_well_formed(),
+              "kEvents: one row per EventKind, in enum order, peer events first, then interface events");
+
+constexpr const EventInfo& event_info(EventKind kind) { return kEvents[static_cast<std::size_t>(kind)]; }
+constexpr bool is_peer_event(EventKind kind) { return event_info(kind).scope == EventScope::peer; }
+constexpr bool is_interface_event(EventKind kind) { return event_info(kind).scope == EventScope::interface; }
 // Index of a peer event in [0, kPeerEventCount), of an interface event in [0, kInterfaceEventCount).
 constexpr std::size_t peer_event_index(EventKind kind) { return static_cast<std::size_t>(kind); }
 constexpr std::size_t interface_event_index(EventKind kind) {
   return static_cast<std::size_t>(kind) - kPeerEventCount;
 }
+// The inverses: the event at an index.
+constexpr EventKind peer_event_kind(std::size_t index) { return kEvents[index].kind; }
+constexpr EventKind interface_event_kind(std::size_t index) { return kEvents[kPeerEventCount + index].kind; }
 
 // The `event` label value ("handshake_initiation_received", ...).
-std::string_view event_name(EventKind kind);
+constexpr std::string_view event_name(EventKind kind) { return event_info(kind).name; }
 // The inverse of event_name(); nullopt for an unknown name.
-std::optional<EventKind> event_kind_from_name(std::string_view name);
+constexpr std::optional<EventKind> event_kind_from_name(std::string_view name) {
+  for (const auto& row : kEvents) {
+    if (row.name == name) return row.kind;
+  }
+  return std::nullopt;
+}
 
 // An IP address as the kernel printed it, in network byte order.
 struct IpAddress {

@@ -38,22 +38,10 @@
 #include <string>
 #include <utility>  // Boost 1.74 Asio uses std::exchange without including it under C++20.
 
+#include "metrics/chunk_source.h"  // the page interface, owned by metrics
 #include "wgevents/http/web_config.h"
 
 namespace wgevents {
-
-// Produces a response body in pieces, so that a 20 MB metrics page never sits in memory at once and
-// the io_context handles input between pieces.
-class ChunkSource {
- public:
-  virtual ~ChunkSource() = default;
-  // Appends the next piece (aim for about 64 KiB) to `out`, which the caller has emptied; returns
-  // false once nothing follows (the last call may append a final piece, or nothing). Called on the
-  // io_context thread, once per piece, only after the previous piece was handed to the socket. An
-  // exception aborts the response: the connection is closed without the final chunk, so the client
-  // sees a truncated page rather than a short, valid-looking one.
-  virtual bool next(std::string& out) = 0;
-};
 
 struct HttpRoutes {
   // Where the metrics page is served; must start with '/'. Takes precedence over the fixed paths.
@@ -87,7 +75,7 @@ struct HttpServerLimits {
 inline constexpr std::size_t kHttpMaxRequestHeaderBytes = 8 * 1024;
 inline constexpr std::size_t kHttpMaxRequestBodyBytes = 1024;
 
-class HttpListener;         // the listening socket and its connections; defined in server.cpp
+class HttpListener;         // the listening socket and its connections (src/listener.h)
 class PasswordCheckThread;  // where bcrypt runs; defined in server.cpp
 
 class HttpServer {

@@ -1096,12 +1096,13 @@ void CorpusGenerator::State::write_kind(const LineKind& kind, Source& source) {
     }
     case Shape::banner:
     case Shape::copyright:
-      // pr_info at module load: no interface, never decorated.
+      // pr_info at module load: no interface, never decorated. Not an event, and a format we
+      // know: ignored.
       message = "wireguard: ";
       message += kind.shape == Shape::banner ? kBanners[random.below(std::size(kBanners))] : kCopyright;
       source.severity = 6;
       source.host = static_cast<std::uint32_t>(random.below(hosts.size()));
-      ++results[static_cast<std::size_t>(Result::unknown)];
+      ++results[static_cast<std::size_t>(Result::ignored)];
       return;
     case Shape::future_format: {
       // Bodies no kernel prints (yet); some begin like real formats.

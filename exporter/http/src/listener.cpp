@@ -1,0 +1,107 @@
+#include "listener.h"
+
+#include <stdexcept>
+
+#include "connection.h"
+
+namespace wgevents {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+// After an accept failure such as EMFILE, wait before trying again rather than spin.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+}  // namespace
+
+HttpListener::HttpListener(asio::io_context& io, HttpRoutes routes, HttpServerLimits limits,
+                           std::shared_ptr<const WebConfig> web_config)
+    : io_(io),
+      acceptor_(io),
+      accept_retry_(io),
+      routes_(std::move(routes)),
+      limits_(limits),
+      web_config_(std::move(web_config)) {
+  if (!routes_.metrics || !routes_.ready) {
+    throw std::invalid_argument("HTTP routes need both a metrics and a ready callback");
+  }
+  if (routes_.telemetry_path.empty() || routes_.telemetry_path.front() != '/') {
+    throw std::invalid_argument("telemetry path must start with '/': " + routes_.telemetry_path);
+  }
+}
+
+error_code HttpListener::start(const tcp::endpoint& endpoint) {
+  if (started_ || stopped_) return {};
+  error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  // Lets a restarted exporter bind while connections of the previous one sit in TIME_WAIT; on
+  // Linux it does not allow two listeners on one port.
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    return ec;
+  }
+  started_ = true;
+  do_accept();
+  return {};
+}
+
+void HttpListener::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  password_checks_ = nullptr;
+  error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  // close() does not destroy a connection (its pending handler holds it), so iterating is safe.
+  for (HttpConnectionBase* connection : connections_) connection->close();
+}
+
+void HttpListener::do_accept() {
+  acceptor_.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
+  if (stopped_) return;
+  if (ec) {
+    accept_retry_.expires_after(kAcceptRetryDelay);
+    accept_retry_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+      if (!wait_ec && !self->stopped_) self->do_accept();
+    });
+    return;
+  }
+  if (connections_.size() < limits_.max_connections || close_longest_idle()) {
+    start_http_connection(shared_from_this(), std::move(socket),
+                          web_config_ && web_config_->tls() ? web_config_ : nullptr);
+  }
+  // Otherwise the socket closes as it goes out of scope: the client sees the connection end.
+  do_accept();
+}
+
+// At the cap: makes room by closing the connection that has waited longest for its next request,
+// so that idle keep-alive or silent connections cannot keep a scraper out. False if every
+// connection is busy.
+bool HttpListener::close_longest_idle() {
+  HttpConnectionBase* longest = nullptr;
+  HttpConnectionBase::Clock::time_point longest_since;
+  for (HttpConnectionBase* connection : connections_) {
+    const auto since = connection->idle_since();
+    if (since && (longest == nullptr || *since < longest_since)) {
+      longest = connection;
+      longest_since = *since;
+    }
+  }
+  if (longest == nullptr) return false;
+  longest->close();
+  // No longer counted; it goes (and its remove() finds nothing) once its cancelled read ends.
+  connections_.erase(longest);
+  return true;
+}
+
+}  // namespace wgevents
