@@ -6,13 +6,15 @@
 #   - rsyslogd reading the kernel log (imklog) and forwarding every line to
 #     - exporter "udp": RFC 3164 (RSYSLOG_TraditionalForwardFormat) over UDP, page on :9102
 #     - exporter "tcp": RFC 5424 (RSYSLOG_SyslogProtocol23Format), octet-counted TCP, page on :9103
+#     - with `# lab: syslog-udp-rfc5424`, also exporter "udp5424": RFC 5424 over UDP, page on :9104
 # Checks (expect, expect_absent) look at all three pages: every kernel line must count the same
 # through each path. Expected values are what the scenario did, never read from a page.
 
 LAB_PAGES=(kmsg udp tcp)
-declare -A LAB_PORT=([kmsg]=9101 [udp]=9102 [tcp]=9103)
+declare -A LAB_PORT=([kmsg]=9101 [udp]=9102 [tcp]=9103 [udp5424]=9104)
 LAB_SYSLOG_UDP_PORT=5514
 LAB_SYSLOG_TCP_PORT=5515
+LAB_SYSLOG_UDP5424_PORT=5516
 LAB_WAIT_TRIES=${LAB_WAIT_TRIES:-75}   # 75 x 0.2 s: how long expect waits for a value
 LAB_PIDS=()
 
@@ -69,6 +71,26 @@ lab_boot_setup() {
     --syslog.udp-listen-address=127.0.0.1:$LAB_SYSLOG_UDP_PORT
   lab_start exporter-tcp "$LAB_EXPORTER" "${exporter_flags[@]}" --web.listen-address=127.0.0.1:9103 \
     --syslog.udp-listen-address= --syslog.tcp-listen-address=127.0.0.1:$LAB_SYSLOG_TCP_PORT
+  # Options for scenarios that time handshakes: a fourth exporter taking RFC 5424 over UDP, and
+  # both UDP paths without the printk time that imklog keeps before the kernel's text
+  # (`[   17.930000] `), so that those exporters time lines by the RFC 5424 header's fraction
+  # of a second (udp5424) and by their arrival (udp, RFC 3164: whole seconds).
+  local udp_template=RSYSLOG_TraditionalForwardFormat udp5424_template=RSYSLOG_SyslogProtocol23Format
+  local udp_line_template=TraditionalForwardFormatLine udp5424_action=
+  if lab_option syslog-udp-no-printk-time; then
+    udp_template=LabTraditionalNoPrintkTime udp5424_template=LabProtocol23NoPrintkTime
+    udp_line_template=LabTraditionalNoPrintkTimeLine
+    LAB_DURATION_TOLERANCE[udp]=$LAB_RECEIPT_TIME_TOLERANCE
+    LAB_DURATION_TOLERANCE[udp5424]=$LAB_RSYSLOG_TIME_TOLERANCE
+  fi
+  if lab_option syslog-udp-rfc5424; then
+    LAB_PAGES+=(udp5424)
+    lab_start exporter-udp5424 "$LAB_EXPORTER" "${exporter_flags[@]}" --web.listen-address=127.0.0.1:9104 \
+      --syslog.udp-listen-address=127.0.0.1:$LAB_SYSLOG_UDP5424_PORT
+    udp5424_action="*.* action(type=\"omfwd\" target=\"127.0.0.1\" port=\"$LAB_SYSLOG_UDP5424_PORT\" protocol=\"udp\"
+           template=\"$udp5424_template\")
+*.* action(type=\"omfile\" file=\"$LAB_OUT/rsyslog-udp5424.txt\" template=\"${udp5424_template}Line\")"
+  fi
   local kind
   for kind in "${LAB_PAGES[@]}"; do
     lab_wait_until "exporter $kind ready" curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${LAB_PORT[$kind]}/-/ready"
@@ -78,20 +100,36 @@ lab_boot_setup() {
   cat > /tmp/rsyslog.conf <<CONF
 global(workDirectory="/tmp/rsyslog" maxMessageSize="64k")
 module(load="imklog")
-*.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_UDP_PORT" protocol="udp"
-           template="RSYSLOG_TraditionalForwardFormat")
-*.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_TCP_PORT" protocol="tcp"
-           tcp_framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+# The message without imklog's printk time, for the templates that leave it out.
+set \$.text = re_extract(\$msg, "^[[][ 0-9.]+[]] (.*)", 0, 1, \$msg);
+template(name="LabTraditionalNoPrintkTime" type="string"
+         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32% %\$.text%")
+template(name="LabTraditionalNoPrintkTimeLine" type="string"
+         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32% %\$.text%\\n")
+template(name="LabProtocol23NoPrintkTime" type="string"
+         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %\$.text%")
+template(name="LabProtocol23NoPrintkTimeLine" type="string"
+         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %\$.text%\\n")
 # The same messages into files, one a line (the forwarding format has no newline of its own).
 template(name="TraditionalForwardFormatLine" type="string"
          string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32%%msg:::sp-if-no-1st-sp%%msg%\\n")
-*.* action(type="omfile" file="$LAB_OUT/rsyslog-udp.txt" template="TraditionalForwardFormatLine")
+template(name="RSYSLOG_SyslogProtocol23FormatLine" type="string"
+         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %msg%\\n")
+*.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_UDP_PORT" protocol="udp"
+           template="$udp_template")
+*.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_TCP_PORT" protocol="tcp"
+           tcp_framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+$udp5424_action
+*.* action(type="omfile" file="$LAB_OUT/rsyslog-udp.txt" template="$udp_line_template")
 *.* action(type="omfile" file="$LAB_OUT/rsyslog-tcp.txt" template="RSYSLOG_SyslogProtocol23Format")
 CONF
   lab_start rsyslogd rsyslogd -n -f /tmp/rsyslog.conf -i /tmp/rsyslog.pid
   # rsyslog reads the boot messages first: once both syslog pages counted some, it forwards.
   lab_wait_until "rsyslog forwarding over UDP" lab_positive udp wireguard_events_exporter_messages_received_total 'transport="udp"'
   lab_wait_until "rsyslog forwarding over TCP" lab_positive tcp wireguard_events_exporter_messages_received_total 'transport="tcp"'
+  if [[ -n $udp5424_action ]]; then
+    lab_wait_until "rsyslog forwarding RFC 5424 over UDP" lab_positive udp5424 wireguard_events_exporter_messages_received_total 'transport="udp"'
+  fi
   lab_log "lab ready"
 }
 
@@ -343,4 +381,159 @@ expect_between() {
       lab_fail "$kind page: $name{$labels} is $LAB_SUM, expected between $low and $high"
   done
   lab_log "ok: $name{$labels} between $low and $high on ${LAB_PAGES[*]}"
+}
+
+# ---- real paths: veth pairs with netem, for scenarios that measure time -------------------
+
+# lab_wg_in NS IFNAME KEY_INDEX PORT ADDRESS...: like lab_wg, but the interface is created in NS
+# itself, so its UDP socket lives there and its packets leave by NS's own devices (a veth pair
+# made by lab_veth) instead of the initial namespace's loopback.
+lab_wg_in() {
+  local ns=$1 ifname=$2 key=$3 port=$4 address
+  shift 4
+  ip -n "$ns" link add "$ifname" type wireguard
+  ip netns exec "$ns" wg set "$ifname" private-key <(echo "${LAB_KEY[$key]}") listen-port "$port"
+  for address in "$@"; do ip -n "$ns" address add "$address" dev "$ifname"; done
+  ip -n "$ns" link set "$ifname" up
+}
+
+# lab_veth NS_A DEV_A ADDRESS_A NS_B DEV_B ADDRESS_B DELAY: a veth pair between two namespaces
+# (addresses with their prefix, IPv4), each end with a netem qdisc delaying what it sends by
+# DELAY (`40ms`), and permanent neighbour entries both ways, so that no ARP exchange adds a
+# round trip to the first packet.
+lab_veth() {
+  local ns_a=$1 dev_a=$2 address_a=$3 ns_b=$4 dev_b=$5 address_b=$6 delay=$7
+  ip link add "$dev_a" netns "$ns_a" type veth peer name "$dev_b" netns "$ns_b"
+  ip -n "$ns_a" address add "$address_a" dev "$dev_a"
+  ip -n "$ns_b" address add "$address_b" dev "$dev_b"
+  ip -n "$ns_a" link set "$dev_a" up
+  ip -n "$ns_b" link set "$dev_b" up
+  ip -n "$ns_a" neigh replace "${address_b%/*}" lladdr "$(lab_mac "$ns_b" "$dev_b")" dev "$dev_a" nud permanent
+  ip -n "$ns_b" neigh replace "${address_a%/*}" lladdr "$(lab_mac "$ns_a" "$dev_a")" dev "$dev_b" nud permanent
+  lab_netem "$ns_a" "$dev_a" delay "$delay"
+  lab_netem "$ns_b" "$dev_b" delay "$delay"
+}
+
+# lab_mac NS DEV: the link-layer address of DEV in NS.
+lab_mac() { ip -n "$1" -br link show "$2" | awk '{ print $3 }'; }
+
+# lab_netem NS DEV NETEM_ARGS...: sets the netem qdisc of DEV (what DEV sends): `delay 40ms`,
+# `delay 40ms loss 100%`.
+lab_netem() {
+  local ns=$1 dev=$2
+  shift 2
+  ip netns exec "$ns" tc qdisc replace dev "$dev" root netem "$@"
+}
+
+# ---- handshake timing -----------------------------------------------------------------------
+
+# How far a duration on each page may lie from the one the kernel's own stamps give
+# (lab_kmsg_handshake_times), in seconds. By default every page times lines by the kernel's
+# clock: kmsg records by their stamp, syslog lines by the printk time imklog keeps before the
+# text, so only the rounding of Unix times held as doubles separates them. Without the printk
+# time (`# lab: syslog-udp-no-printk-time`) the RFC 5424 header's time is rsyslog's, taken when
+# imklog read the line: a scheduling delay of its own per line, against kernel stamps rounded
+# down to UML's 10 ms tick; the arrival time (RFC 3164) adds rsyslog's forwarding and the
+# exporter's own wake-up.
+declare -A LAB_DURATION_TOLERANCE=([kmsg]=0.000002 [tcp]=0.000002 [udp]=0.000002 [udp5424]=0.000002)
+LAB_RSYSLOG_TIME_TOLERANCE=${LAB_RSYSLOG_TIME_TOLERANCE:-0.1}
+LAB_RECEIPT_TIME_TOLERANCE=${LAB_RECEIPT_TIME_TOLERANCE:-0.15}
+
+# lab_kmsg_handshake_times IFNAME: what the kernel's own lines (kmsg.txt, microsecond stamps)
+# say about IFNAME's handshakes, in the kernel's order, one per line:
+#   rtt PEER SECONDS              from the last "Sending handshake initiation" to the peer to the
+#                                 "Receiving handshake response" that follows it
+#   completion PEER SECONDS TRIES from the first initiation of a series (none in flight before
+#                                 it) to its "Keypair ... created"; TRIES initiations were sent
+#   gave_up PEER TRIES            a series ended by "... giving up"
+lab_kmsg_handshake_times() {
+  awk -v ifname="$1" '
+    {
+      record = $0
+      split(record, header, ",")
+      if (!sub(/^[^;]*;/, "", record)) next
+      t = header[3] / 1e6
+      n = split(record, w, " ")
+      if (w[1] != "wireguard:" || w[2] != ifname ":") next
+    }
+    w[3] == "Sending" && w[4] == "handshake" && w[5] == "initiation" {
+      p = w[8]; started[p] = t; tries[p]++
+      if (!(p in first)) first[p] = t
+    }
+    w[3] == "Receiving" && w[4] == "handshake" && w[5] == "response" && (w[8] in started) {
+      p = w[8]; printf "rtt %s %.6f\n", p, t - started[p]; delete started[p]
+    }
+    w[3] == "Keypair" && w[5] == "created" {
+      p = w[8]; delete started[p]
+      if (p in first) printf "completion %s %.6f %d\n", p, t - first[p], tries[p]
+      delete first[p]; delete tries[p]
+    }
+    w[3] == "Handshake" && w[4] == "for" && w[n - 1] == "giving" {
+      p = w[6]; printf "gave_up %s %d\n", p, tries[p]
+      delete started[p]; delete first[p]; delete tries[p]
+    }' "$LAB_OUT/kmsg.txt"
+}
+
+# expect_duration NAME LABELS SECONDS: every page, fetched now, shows SECONDS as the sum of the
+# matching series, within LAB_DURATION_TOLERANCE of the page's kind. Call after an expect that
+# shows the pages caught up.
+expect_duration() {
+  local name=$1 labels=$2 want=$3 kind checks=() bad seen=
+  lab_fetch || lab_fail "a page could not be fetched"
+  for kind in "${LAB_PAGES[@]}"; do
+    lab_sum "$kind" "$name" "$labels"
+    checks+=("$kind" "$LAB_SUM" "${LAB_DURATION_TOLERANCE[$kind]}")
+    seen+=" $kind $LAB_SUM"
+  done
+  bad=$(awk -v want="$want" 'BEGIN {
+    for (i = 1; i + 2 < ARGC; i += 3)
+      if (ARGV[i + 1] == "absent" || ARGV[i + 1] - want > ARGV[i + 2] || want - ARGV[i + 1] > ARGV[i + 2])
+        printf "%s page: %s; ", ARGV[i], ARGV[i + 1]
+  }' "${checks[@]}")
+  [[ -z $bad ]] || lab_fail "$name{$labels} expected $want, got (outside the page's tolerance): $bad"
+  lab_log "ok: $name{$labels} = $want within each page's tolerance:$seen"
+}
+
+# expect_histogram NAME LABELS SECONDS...: every page, fetched now, shows the histogram NAME
+# (the series whose labels include LABELS) holding exactly these observations: _count is their
+# number; _sum and every bucket agree with them within LAB_DURATION_TOLERANCE of the page's
+# kind (an observation within the tolerance of a bucket's bound may lie on either side of it).
+expect_histogram() {
+  local name=$1 labels=$2 kind bad=
+  shift 2
+  lab_fetch || lab_fail "a page could not be fetched"
+  for kind in "${LAB_PAGES[@]}"; do
+    bad+=$(awk -v name="$name" -v want="$labels" -v tol="${LAB_DURATION_TOLERANCE[$kind]}" -v kind="$kind" '
+      BEGIN {
+        for (i = 1; i < ARGC; i++) { seen[i] = ARGV[i]; total += ARGV[i]; delete ARGV[i] }
+        n = ARGC - 1; ARGC = 2; ARGV[1] = "/tmp/lab/pages/" kind ".prom"
+        pairs = split(want, pair, /",/)
+        for (i = 1; i < pairs; i++) pair[i] = pair[i] "\""
+      }
+      {
+        series = $1; value = $2
+        brace = index(series, "{"); if (!brace) next
+        metric = substr(series, 1, brace - 1)
+        if (metric != name "_bucket" && metric != name "_sum" && metric != name "_count") next
+        labels = "," substr(series, brace + 1, length(series) - brace - 1) ","
+        for (i = 1; i <= pairs; i++) if (!index(labels, "," pair[i] ",")) next
+        if (metric == name "_count") { count += value; found = 1; next }
+        if (metric == name "_sum") { sum += value; next }
+        match(labels, /,le="[^"]*"/); le = substr(labels, RSTART + 5, RLENGTH - 6)
+        low = 0; high = 0
+        for (i = 1; i <= n; i++) {
+          if (le == "+Inf" || seen[i] + tol <= le + 0) low++
+          if (le == "+Inf" || seen[i] - tol <= le + 0) high++
+        }
+        if (value < low || value > high) bad = bad sprintf(" le=%s is %s, expected %d to %d;", le, value, low, high)
+      }
+      END {
+        if (!found) { if (n) printf "%s page: no %s;", kind, name; exit }
+        if (count != n) bad = bad sprintf(" _count is %s, expected %d;", count, n)
+        if (sum - total > n * tol || total - sum > n * tol) bad = bad sprintf(" _sum is %s, expected %.6f;", sum, total)
+        if (bad != "") printf "%s page:%s ", kind, bad
+      }' "$@")
+  done
+  [[ -z $bad ]] || lab_fail "$name{$labels} with observations $*: $bad"
+  lab_log "ok: $name{$labels} holds $# observations ($*) on ${LAB_PAGES[*]}"
 }
