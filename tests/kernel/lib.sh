@@ -436,8 +436,8 @@ lab_netem() {
 # down to UML's 10 ms tick; the arrival time (RFC 3164) adds rsyslog's forwarding and the
 # exporter's own wake-up.
 declare -A LAB_DURATION_TOLERANCE=([kmsg]=0.000002 [tcp]=0.000002 [udp]=0.000002 [udp5424]=0.000002)
-LAB_RSYSLOG_TIME_TOLERANCE=${LAB_RSYSLOG_TIME_TOLERANCE:-0.1}
-LAB_RECEIPT_TIME_TOLERANCE=${LAB_RECEIPT_TIME_TOLERANCE:-0.15}
+LAB_RSYSLOG_TIME_TOLERANCE=${LAB_RSYSLOG_TIME_TOLERANCE:-0.2}
+LAB_RECEIPT_TIME_TOLERANCE=${LAB_RECEIPT_TIME_TOLERANCE:-0.3}
 
 # lab_kmsg_handshake_times IFNAME: what the kernel's own lines (kmsg.txt, microsecond stamps)
 # say about IFNAME's handshakes, in the kernel's order, one per line:

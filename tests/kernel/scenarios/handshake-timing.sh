@@ -18,7 +18,7 @@
 delays_ms=(0 40 200)   # each way, on the path to peer 1, 2, 3
 # A round trip is 2 x delay, plus the responder's work and the kernel's scheduling, as seen
 # through UML's printk clock, which moves in 10 ms ticks (so down to one tick less).
-rtt_slack=${LAB_RTT_SLACK:-0.1}
+rtt_slack=${LAB_RTT_SLACK:-0.2}
 
 lab_netns ns1
 lab_wg_in ns1 wg0 0 10001 10.0.0.1/24
