@@ -7,6 +7,8 @@
 #     - exporter "udp": RFC 3164 (RSYSLOG_TraditionalForwardFormat) over UDP, page on :9102
 #     - exporter "tcp": RFC 5424 (RSYSLOG_SyslogProtocol23Format), octet-counted TCP, page on :9103
 #     - with `# lab: syslog-udp-rfc5424`, also exporter "udp5424": RFC 5424 over UDP, page on :9104
+#   With `# lab: syslog-udp-no-printk-time`, the UDP paths leave out the printk time that imklog
+#   keeps before the text (handshake timing by the header's time and by arrival; README.md).
 # Checks (expect, expect_absent) look at all three pages: every kernel line must count the same
 # through each path. Expected values are what the scenario did, never read from a page.
 
@@ -76,10 +78,23 @@ lab_boot_setup() {
   # (`[   17.930000] `), so that those exporters time lines by the RFC 5424 header's fraction
   # of a second (udp5424) and by their arrival (udp, RFC 3164: whole seconds).
   local udp_template=RSYSLOG_TraditionalForwardFormat udp5424_template=RSYSLOG_SyslogProtocol23Format
-  local udp_line_template=TraditionalForwardFormatLine udp5424_action=
+  local udp_line_template=TraditionalForwardFormatLine udp5424_line_template=RSYSLOG_SyslogProtocol23Format
+  local udp5424_action='' no_printk_time_config=''
   if lab_option syslog-udp-no-printk-time; then
     udp_template=LabTraditionalNoPrintkTime udp5424_template=LabProtocol23NoPrintkTime
-    udp_line_template=LabTraditionalNoPrintkTimeLine
+    udp_line_template=LabTraditionalNoPrintkTimeLine udp5424_line_template=LabProtocol23NoPrintkTimeLine
+    IFS= read -r -d '' no_printk_time_config <<'CONF' || true
+# The message without imklog's printk time, for the templates that leave it out.
+set $.text = re_extract($msg, "^[[][ 0-9.]+[]] (.*)", 0, 1, $msg);
+template(name="LabTraditionalNoPrintkTime" type="string"
+         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32% %$.text%")
+template(name="LabTraditionalNoPrintkTimeLine" type="string"
+         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32% %$.text%\n")
+template(name="LabProtocol23NoPrintkTime" type="string"
+         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %$.text%")
+template(name="LabProtocol23NoPrintkTimeLine" type="string"
+         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %$.text%\n")
+CONF
     LAB_DURATION_TOLERANCE[udp]=$LAB_RECEIPT_TIME_TOLERANCE
     LAB_DURATION_TOLERANCE[udp5424]=$LAB_RSYSLOG_TIME_TOLERANCE
   fi
@@ -89,7 +104,7 @@ lab_boot_setup() {
       --syslog.udp-listen-address=127.0.0.1:$LAB_SYSLOG_UDP5424_PORT
     udp5424_action="*.* action(type=\"omfwd\" target=\"127.0.0.1\" port=\"$LAB_SYSLOG_UDP5424_PORT\" protocol=\"udp\"
            template=\"$udp5424_template\")
-*.* action(type=\"omfile\" file=\"$LAB_OUT/rsyslog-udp5424.txt\" template=\"${udp5424_template}Line\")"
+*.* action(type=\"omfile\" file=\"$LAB_OUT/rsyslog-udp5424.txt\" template=\"$udp5424_line_template\")"
   fi
   local kind
   for kind in "${LAB_PAGES[@]}"; do
@@ -100,21 +115,10 @@ lab_boot_setup() {
   cat > /tmp/rsyslog.conf <<CONF
 global(workDirectory="/tmp/rsyslog" maxMessageSize="64k")
 module(load="imklog")
-# The message without imklog's printk time, for the templates that leave it out.
-set \$.text = re_extract(\$msg, "^[[][ 0-9.]+[]] (.*)", 0, 1, \$msg);
-template(name="LabTraditionalNoPrintkTime" type="string"
-         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32% %\$.text%")
-template(name="LabTraditionalNoPrintkTimeLine" type="string"
-         string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32% %\$.text%\\n")
-template(name="LabProtocol23NoPrintkTime" type="string"
-         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %\$.text%")
-template(name="LabProtocol23NoPrintkTimeLine" type="string"
-         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %\$.text%\\n")
+$no_printk_time_config
 # The same messages into files, one a line (the forwarding format has no newline of its own).
 template(name="TraditionalForwardFormatLine" type="string"
          string="<%PRI%>%TIMESTAMP% %HOSTNAME% %syslogtag:1:32%%msg:::sp-if-no-1st-sp%%msg%\\n")
-template(name="RSYSLOG_SyslogProtocol23FormatLine" type="string"
-         string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %msg%\\n")
 *.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_UDP_PORT" protocol="udp"
            template="$udp_template")
 *.* action(type="omfwd" target="127.0.0.1" port="$LAB_SYSLOG_TCP_PORT" protocol="tcp"

@@ -28,9 +28,9 @@ initiations_sent() { lab_kmsg_count '^wireguard: wg0: Sending handshake initiati
 
 rtts=() completions=() gave_up=0
 read_kernel_times() {
-  local kind p seconds tries
+  local kind seconds tries
   rtts=() completions=() gave_up=0 completion_tries=()
-  while read -r kind p seconds tries; do
+  while read -r kind _ seconds tries; do
     case $kind in
       rtt) rtts+=("$seconds") ;;
       completion) completions+=("$seconds"); completion_tries+=("$tries") ;;
