@@ -450,13 +450,35 @@ LAB_RECEIPT_TIME_TOLERANCE=${LAB_RECEIPT_TIME_TOLERANCE:-0.3}
 #   completion PEER SECONDS TRIES from the first initiation of a series (none in flight before
 #                                 it) to its "Keypair ... created"; TRIES initiations were sent
 #   gave_up PEER TRIES            a series ended by "... giving up"
-lab_kmsg_handshake_times() {
-  awk -v ifname="$1" '
+lab_kmsg_handshake_times() { lab_handshake_times "$1" kmsg "$LAB_OUT/kmsg.txt"; }
+
+# lab_rfc5424_handshake_times IFNAME FILE: the same from the header times of the RFC 5424 lines
+# rsyslog wrote to FILE (rsyslog-udp5424.txt: what it forwarded without the printk time).
+lab_rfc5424_handshake_times() { lab_handshake_times "$1" rfc5424 "$2"; }
+
+lab_handshake_times() {
+  awk -v ifname="$1" -v format="$2" '
+    # Unix seconds of an RFC 3339 time (2026-12-01T18:11:48.012615+00:00).
+    function unix_time(s,   y, m, d, era, yoe, doy, days, offset) {
+      y = substr(s, 1, 4) + 0; m = substr(s, 6, 2) + 0; d = substr(s, 9, 2) + 0
+      y -= m <= 2; era = int(y / 400); yoe = y - era * 400
+      doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
+      days = era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468
+      offset = 0
+      if (match(s, /[+-][0-9][0-9]:[0-9][0-9]$/))
+        offset = (substr(s, RSTART + 1, 2) * 3600 + substr(s, RSTART + 4, 2) * 60) * (substr(s, RSTART, 1) == "-" ? -1 : 1)
+      return days * 86400 + substr(s, 12, 2) * 3600 + substr(s, 15, 2) * 60 + substr(s, 18) - offset
+    }
     {
       record = $0
-      split(record, header, ",")
-      if (!sub(/^[^;]*;/, "", record)) next
-      t = header[3] / 1e6
+      if (format == "kmsg") {
+        split(record, header, ",")
+        if (!sub(/^[^;]*;/, "", record)) next
+        t = header[3] / 1e6
+      } else {
+        t = unix_time($2)
+        if (!sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", record)) next
+      }
       n = split(record, w, " ")
       if (w[1] != "wireguard:" || w[2] != ifname ":") next
     }
@@ -475,18 +497,20 @@ lab_kmsg_handshake_times() {
     w[3] == "Handshake" && w[4] == "for" && w[n - 1] == "giving" {
       p = w[6]; printf "gave_up %s %d\n", p, tries[p]
       delete started[p]; delete first[p]; delete tries[p]
-    }' "$LAB_OUT/kmsg.txt"
+    }' "$3"
 }
 
 # expect_duration NAME LABELS SECONDS: every page, fetched now, shows SECONDS as the sum of the
 # matching series, within LAB_DURATION_TOLERANCE of the page's kind. Call after an expect that
-# shows the pages caught up.
+# shows the pages caught up. For expectations that hold for some pages only (times read from
+# what rsyslog forwarded), set LAB_CHECK_PAGES (`udp5424`) and LAB_CHECK_TOLERANCE for the call.
 expect_duration() {
-  local name=$1 labels=$2 want=$3 kind checks=() bad seen=
+  local name=$1 labels=$2 want=$3 kind checks=() bad seen='' pages
+  read -r -a pages <<< "${LAB_CHECK_PAGES:-${LAB_PAGES[*]}}"
   lab_fetch || lab_fail "a page could not be fetched"
-  for kind in "${LAB_PAGES[@]}"; do
+  for kind in "${pages[@]}"; do
     lab_sum "$kind" "$name" "$labels"
-    checks+=("$kind" "$LAB_SUM" "${LAB_DURATION_TOLERANCE[$kind]}")
+    checks+=("$kind" "$LAB_SUM" "${LAB_CHECK_TOLERANCE:-${LAB_DURATION_TOLERANCE[$kind]}}")
     seen+=" $kind $LAB_SUM"
   done
   bad=$(awk -v want="$want" 'BEGIN {
@@ -502,12 +526,14 @@ expect_duration() {
 # (the series whose labels include LABELS) holding exactly these observations: _count is their
 # number; _sum and every bucket agree with them within LAB_DURATION_TOLERANCE of the page's
 # kind (an observation within the tolerance of a bucket's bound may lie on either side of it).
+# LAB_CHECK_PAGES and LAB_CHECK_TOLERANCE as for expect_duration.
 expect_histogram() {
-  local name=$1 labels=$2 kind bad=
+  local name=$1 labels=$2 kind bad='' pages
   shift 2
+  read -r -a pages <<< "${LAB_CHECK_PAGES:-${LAB_PAGES[*]}}"
   lab_fetch || lab_fail "a page could not be fetched"
-  for kind in "${LAB_PAGES[@]}"; do
-    bad+=$(awk -v name="$name" -v want="$labels" -v tol="${LAB_DURATION_TOLERANCE[$kind]}" -v kind="$kind" '
+  for kind in "${pages[@]}"; do
+    bad+=$(awk -v name="$name" -v want="$labels" -v tol="${LAB_CHECK_TOLERANCE:-${LAB_DURATION_TOLERANCE[$kind]}}" -v kind="$kind" '
       BEGIN {
         for (i = 1; i < ARGC; i++) { seen[i] = ARGV[i]; total += ARGV[i]; delete ARGV[i] }
         n = ARGC - 1; ARGC = 2; ARGV[1] = "/tmp/lab/pages/" kind ".prom"
@@ -539,5 +565,72 @@ expect_histogram() {
       }' "$@")
   done
   [[ -z $bad ]] || lab_fail "$name{$labels} with observations $*: $bad"
-  lab_log "ok: $name{$labels} holds $# observations ($*) on ${LAB_PAGES[*]}"
+  lab_log "ok: $name{$labels} holds $# observations ($*) on ${pages[*]}"
+}
+
+# lab_read_handshake_times IFNAME: reads IFNAME's handshake times into
+#   LAB_RTTS, LAB_COMPLETIONS      the round trips and completions, from the kernel's stamps
+#   LAB_LAST_RTT[PEER]             the last round trip per peer
+#   LAB_SERIES                     each completed series as PEER:INITIATIONS:SECONDS
+#   LAB_GIVE_UPS                   how many series gave up
+# and, when exporter udp5424 takes lines without the printk time, LAB_RTTS_5424,
+# LAB_COMPLETIONS_5424 and LAB_LAST_RTT_5424 from the header times of what rsyslog forwarded to
+# it (once its copy holds every keypair line the kernel printed for IFNAME).
+lab_read_handshake_times() {
+  local ifname=$1 kind peer seconds tries keypairs
+  LAB_RTTS=() LAB_COMPLETIONS=() LAB_SERIES=() LAB_GIVE_UPS=0 LAB_LAST_RTT=()
+  while read -r kind peer seconds tries; do
+    case $kind in
+      rtt) LAB_RTTS+=("$seconds"); LAB_LAST_RTT[$peer]=$seconds ;;
+      completion) LAB_COMPLETIONS+=("$seconds"); LAB_SERIES+=("$peer:$tries:$seconds") ;;
+      gave_up) LAB_GIVE_UPS=$((LAB_GIVE_UPS + 1)) ;;
+    esac
+  done < <(lab_kmsg_handshake_times "$ifname")
+  lab_log "kernel's stamps: round trips ${LAB_RTTS[*]}; series (peer:initiations:seconds) ${LAB_SERIES[*]}; give-ups $LAB_GIVE_UPS"
+  LAB_RTTS_5424=() LAB_COMPLETIONS_5424=() LAB_LAST_RTT_5424=()
+  lab_option syslog-udp-rfc5424 && lab_option syslog-udp-no-printk-time || return 0
+  keypairs=$(lab_kmsg_count "^wireguard: $ifname: Keypair [0-9]+ created for peer")
+  lab_wait_until "rsyslog's copy of $keypairs keypair lines" lab_rsyslog_copy_has "$keypairs" "$ifname"
+  while read -r kind peer seconds tries; do
+    case $kind in
+      rtt) LAB_RTTS_5424+=("$seconds"); LAB_LAST_RTT_5424[$peer]=$seconds ;;
+      completion) LAB_COMPLETIONS_5424+=("$seconds") ;;
+    esac
+  done < <(lab_rfc5424_handshake_times "$ifname" "$LAB_OUT/rsyslog-udp5424.txt")
+  lab_log "rsyslog's RFC 5424 times: round trips ${LAB_RTTS_5424[*]}; completions ${LAB_COMPLETIONS_5424[*]}"
+  ((${#LAB_RTTS_5424[@]} == ${#LAB_RTTS[@]} && ${#LAB_COMPLETIONS_5424[@]} == ${#LAB_COMPLETIONS[@]})) ||
+    lab_fail "rsyslog's copy pairs differently from the kernel's lines"
+}
+declare -A LAB_LAST_RTT=() LAB_LAST_RTT_5424=()
+lab_rsyslog_copy_has() {
+  local got
+  got=$(grep -c " wireguard: $2: Keypair [0-9]* created for peer" "$LAB_OUT/rsyslog-udp5424.txt")
+  ((got >= $1))
+}
+
+# expect_handshake_timing IFNAME: every page shows what lab_read_handshake_times read: the last
+# round trip of each peer, and both histograms. Exporter udp5424 (when it takes lines without
+# the printk time) is held to rsyslog's header times, exactly; the others to the kernel's
+# stamps, within LAB_DURATION_TOLERANCE.
+expect_handshake_timing() {
+  local ifname=$1 peer kernel_pages=${LAB_PAGES[*]}
+  if ((${#LAB_RTTS_5424[@]})); then
+    kernel_pages=${kernel_pages/udp5424/}
+  fi
+  for peer in "${!LAB_LAST_RTT[@]}"; do
+    LAB_CHECK_PAGES=$kernel_pages expect_duration wireguard_peer_last_handshake_rtt_seconds \
+      "interface=\"$ifname\",peer=\"$peer\"" "${LAB_LAST_RTT[$peer]}"
+  done
+  LAB_CHECK_PAGES=$kernel_pages expect_histogram wireguard_handshake_rtt_seconds "interface=\"$ifname\"" "${LAB_RTTS[@]}"
+  LAB_CHECK_PAGES=$kernel_pages expect_histogram wireguard_handshake_completion_seconds "interface=\"$ifname\"" "${LAB_COMPLETIONS[@]}"
+  ((${#LAB_RTTS_5424[@]})) || return 0
+  local exact=${LAB_DURATION_TOLERANCE[kmsg]}
+  for peer in "${!LAB_LAST_RTT_5424[@]}"; do
+    LAB_CHECK_PAGES=udp5424 LAB_CHECK_TOLERANCE=$exact expect_duration wireguard_peer_last_handshake_rtt_seconds \
+      "interface=\"$ifname\",peer=\"$peer\"" "${LAB_LAST_RTT_5424[$peer]}"
+  done
+  LAB_CHECK_PAGES=udp5424 LAB_CHECK_TOLERANCE=$exact expect_histogram wireguard_handshake_rtt_seconds \
+    "interface=\"$ifname\"" "${LAB_RTTS_5424[@]}"
+  LAB_CHECK_PAGES=udp5424 LAB_CHECK_TOLERANCE=$exact expect_histogram wireguard_handshake_completion_seconds \
+    "interface=\"$ifname\"" "${LAB_COMPLETIONS_5424[@]}"
 }

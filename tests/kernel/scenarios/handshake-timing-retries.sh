@@ -26,33 +26,20 @@ peer=1
 send() { ip netns exec ns1 bash -c 'echo > /dev/udp/10.0.0.11/9'; }
 initiations_sent() { lab_kmsg_count '^wireguard: wg0: Sending handshake initiation to peer 1 '; }
 
-rtts=() completions=() gave_up=0
-read_kernel_times() {
-  local kind seconds tries
-  rtts=() completions=() gave_up=0 completion_tries=()
-  while read -r kind _ seconds tries; do
-    case $kind in
-      rtt) rtts+=("$seconds") ;;
-      completion) completions+=("$seconds"); completion_tries+=("$tries") ;;
-      gave_up) gave_up=$((gave_up + 1)) ;;
-    esac
-  done < <(lab_kmsg_handshake_times wg0)
-  lab_log "kernel: round trips ${rtts[*]}; completions ${completions[*]} after ${completion_tries[*]} initiations; give-ups $gave_up"
-}
 # in_range VALUE LOW HIGH WHAT: LOW < VALUE <= HIGH, or the scenario fails naming WHAT.
 in_range() {
   awk -v v="$1" -v l="$2" -v h="$3" 'BEGIN { exit !(v > l && v <= h) }' || lab_fail "$4 is $1, expected in ($2, $3]"
 }
 
-# 1. The give-up: 20 initiations 5 s (and up to 1/3 s, rounded up to the timer wheel's step)
-# apart, then "giving up".
+# 1. The give-up: 20 initiations 5 s (and up to 1/3 s, and the timer wheel's rounding) apart,
+# then "giving up".
 lab_netem ns1 link1 delay "${delay_ms}ms" loss 100%
 send
 sleep 130
 expect_peer_event wg0 "$peer" handshake_gave_up 1
 expect_peer_event wg0 "$peer" handshake_initiation_sent 20
-read_kernel_times
-((gave_up == 1 && ${#rtts[@]} == 0 && ${#completions[@]} == 0)) || lab_fail "kernel: expected one give-up and nothing completed"
+lab_read_handshake_times wg0
+((LAB_GIVE_UPS == 1 && ${#LAB_RTTS[@]} == 0 && ${#LAB_COMPLETIONS[@]} == 0)) || lab_fail "kernel: expected one give-up and nothing completed"
 expect_kmsg 1 '^wireguard: wg0: Handshake for peer 1 \(192\.168\.1\.2:10002\) did not complete after 20 attempts, giving up$'
 expect_absent wireguard_handshake_completion_seconds_count 'interface="wg0"'
 expect_absent wireguard_handshake_rtt_seconds_count 'interface="wg0"'
@@ -62,15 +49,13 @@ expect_absent wireguard_peer_last_handshake_rtt_seconds "interface=\"wg0\",peer=
 lab_netem ns1 link1 delay "${delay_ms}ms"
 send
 lab_wait_until "the handshake" lab_kernel_printed 1 '^wireguard: wg0: Keypair [0-9]+ created for peer 1$'
-read_kernel_times
-((${#completions[@]} == 1 && completion_tries[0] == 1)) || lab_fail "kernel: expected one series of one initiation"
+lab_read_handshake_times wg0
+[[ ${#LAB_SERIES[@]} == 1 && ${LAB_SERIES[0]} == 1:1:* ]] || lab_fail "kernel: expected one series of one initiation"
 # 2 x 40 ms, from one 10 ms tick less (UML's printk clock) to 100 ms more.
-in_range "${rtts[0]}" 0.069 0.18 "the kernel's round trip"
-in_range "${completions[0]}" 0 1 "the kernel's completion of one initiation"
+in_range "${LAB_RTTS[0]}" 0.069 0.18 "the kernel's round trip"
+in_range "${LAB_COMPLETIONS[0]}" 0 1 "the kernel's completion of one initiation"
 expect wireguard_handshake_completion_seconds_count 'interface="wg0"' 1
-expect_duration wireguard_peer_last_handshake_rtt_seconds "interface=\"wg0\",peer=\"$peer\"" "${rtts[0]}"
-expect_histogram wireguard_handshake_rtt_seconds 'interface="wg0"' "${rtts[@]}"
-expect_histogram wireguard_handshake_completion_seconds 'interface="wg0"' "${completions[@]}"
+expect_handshake_timing wg0
 
 # 3. Four initiations lost, the fifth answered.
 ip -n ns1 link set wg0 down
@@ -81,17 +66,16 @@ send
 LAB_WAIT_TRIES=200 lab_wait_until "wg0's fourth initiation" lab_kernel_printed $((before + 4)) '^wireguard: wg0: Sending handshake initiation to peer 1 '
 lab_netem ns1 link1 delay "${delay_ms}ms"
 LAB_WAIT_TRIES=100 lab_wait_until "the handshake after four retries" lab_kernel_printed 2 '^wireguard: wg0: Keypair [0-9]+ created for peer 1$'
-read_kernel_times
-((${#completions[@]} == 2 && completion_tries[1] == 5)) || lab_fail "kernel: expected the second series to take 5 initiations"
+lab_read_handshake_times wg0
+[[ ${#LAB_SERIES[@]} == 2 && ${LAB_SERIES[1]} == 1:5:* ]] || lab_fail "kernel: expected the second series to take 5 initiations"
 # The series that gave up printed tries 2 to 20; this one 2 to 5.
 expect_kmsg 2 '^wireguard: wg0: Handshake for peer 1 \(192\.168\.1\.2:10002\) did not complete after 5 seconds, retrying \(try 5\)$'
 expect_kmsg 1 '^wireguard: wg0: Handshake for peer 1 \(192\.168\.1\.2:10002\) did not complete after 5 seconds, retrying \(try 6\)$'
 # Each retry 5 s after the one before, plus up to 1/3 s of jitter, plus the kernel timer
 # wheel's rounding (up to 0.64 s at UML's 100 Hz): the 5 s bucket of four retries.
-in_range "${completions[1]}" 20 25 "the kernel's completion after four retries"
+in_range "${LAB_COMPLETIONS[1]}" 20 25 "the kernel's completion after four retries"
+in_range "${LAB_RTTS[1]}" 0.069 0.18 "the kernel's round trip from the fifth initiation"
 expect wireguard_handshake_completion_seconds_count 'interface="wg0"' 2
-expect_duration wireguard_peer_last_handshake_rtt_seconds "interface=\"wg0\",peer=\"$peer\"" "${rtts[-1]}"
-expect_histogram wireguard_handshake_rtt_seconds 'interface="wg0"' "${rtts[@]}"
-expect_histogram wireguard_handshake_completion_seconds 'interface="wg0"' "${completions[@]}"
+expect_handshake_timing wg0
 expect_absent wireguard_handshake_completion_seconds_count 'interface="wg1"'
 expect_clean_lines
