@@ -571,6 +571,7 @@ expect_histogram() {
 # lab_read_handshake_times IFNAME: reads IFNAME's handshake times into
 #   LAB_RTTS, LAB_COMPLETIONS      the round trips and completions, from the kernel's stamps
 #   LAB_LAST_RTT[PEER]             the last round trip per peer
+#   LAB_PEER_RTTS                  each round trip as PEER:SECONDS
 #   LAB_SERIES                     each completed series as PEER:INITIATIONS:SECONDS
 #   LAB_GIVE_UPS                   how many series gave up
 # and, when exporter udp5424 takes lines without the printk time, LAB_RTTS_5424,
@@ -578,10 +579,10 @@ expect_histogram() {
 # it (once its copy holds every keypair line the kernel printed for IFNAME).
 lab_read_handshake_times() {
   local ifname=$1 kind peer seconds tries keypairs
-  LAB_RTTS=() LAB_COMPLETIONS=() LAB_SERIES=() LAB_GIVE_UPS=0 LAB_LAST_RTT=()
+  LAB_RTTS=() LAB_COMPLETIONS=() LAB_SERIES=() LAB_GIVE_UPS=0 LAB_LAST_RTT=() LAB_PEER_RTTS=()
   while read -r kind peer seconds tries; do
     case $kind in
-      rtt) LAB_RTTS+=("$seconds"); LAB_LAST_RTT[$peer]=$seconds ;;
+      rtt) LAB_RTTS+=("$seconds"); LAB_LAST_RTT[$peer]=$seconds; LAB_PEER_RTTS+=("$peer:$seconds") ;;
       completion) LAB_COMPLETIONS+=("$seconds"); LAB_SERIES+=("$peer:$tries:$seconds") ;;
       gave_up) LAB_GIVE_UPS=$((LAB_GIVE_UPS + 1)) ;;
     esac
