@@ -438,10 +438,10 @@ lab_netem() {
 # time (`# lab: syslog-udp-no-printk-time`) the RFC 5424 header's time is rsyslog's, taken when
 # imklog read the line: a scheduling delay of its own per line, against kernel stamps rounded
 # down to UML's 10 ms tick; the arrival time (RFC 3164) adds rsyslog's forwarding and the
-# exporter's own wake-up.
+# exporter's own wake-up. Measured: up to 50 ms off on a lightly loaded host; allowed 0.5 s.
 declare -A LAB_DURATION_TOLERANCE=([kmsg]=0.000002 [tcp]=0.000002 [udp]=0.000002 [udp5424]=0.000002)
-LAB_RSYSLOG_TIME_TOLERANCE=${LAB_RSYSLOG_TIME_TOLERANCE:-0.2}
-LAB_RECEIPT_TIME_TOLERANCE=${LAB_RECEIPT_TIME_TOLERANCE:-0.3}
+LAB_RSYSLOG_TIME_TOLERANCE=${LAB_RSYSLOG_TIME_TOLERANCE:-0.5}
+LAB_RECEIPT_TIME_TOLERANCE=${LAB_RECEIPT_TIME_TOLERANCE:-0.5}
 
 # lab_kmsg_handshake_times IFNAME: what the kernel's own lines (kmsg.txt, microsecond stamps)
 # say about IFNAME's handshakes, in the kernel's order, one per line:
