@@ -6,19 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "wgevents/parser/base64.h"
+
 namespace wgevents {
 namespace {
-
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -33,16 +24,16 @@ void append_base64_key(std::string& out, const PublicKey& key) {
   std::size_t i = 0;
   for (; i + 3 <= key.size(); i += 3) {
     const std::uint32_t v = (key[i] << 16) | (key[i + 1] << 8) | key[i + 2];
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += kBase64[(v >> 6) & 63];
-    out += kBase64[v & 63];
+    out += kBase64Alphabet[(v >> 18) & 63];
+    out += kBase64Alphabet[(v >> 12) & 63];
+    out += kBase64Alphabet[(v >> 6) & 63];
+    out += kBase64Alphabet[v & 63];
   }
   // 32 = 10 * 3 + 2: two bytes left, one `=`.
   const std::uint32_t v = (key[i] << 16) | (key[i + 1] << 8);
-  out += kBase64[(v >> 18) & 63];
-  out += kBase64[(v >> 12) & 63];
-  out += kBase64[(v >> 6) & 63];
+  out += kBase64Alphabet[(v >> 18) & 63];
+  out += kBase64Alphabet[(v >> 12) & 63];
+  out += kBase64Alphabet[(v >> 6) & 63];
   out += '=';
 }
 

@@ -1,5 +1,6 @@
 #include "userspace.h"
 
+#include "wgevents/parser/base64.h"
 #include "wgevents/parser/key_abbreviation.h"
 
 #include "address.h"
@@ -11,17 +12,6 @@ namespace wgevents {
 namespace {
 
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026, between the two halves
-
-// base64's alphabet, as wg and wireguard-go print keys.
-constexpr int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-constexpr std::string_view kBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 }  // namespace
 
@@ -41,7 +31,7 @@ std::optional<std::uint64_t> pack_key_abbreviation(std::string_view printed) {
 std::size_t write_key_abbreviation(std::uint64_t packed, char* out) {
   std::size_t positions[] = {0, 1, 2, 3, 7, 8, 9, 10};
   for (int i = 7; i >= 0; --i) {
-    out[positions[i]] = kBase64[packed & 63];
+    out[positions[i]] = kBase64Alphabet[packed & 63];
     packed >>= 6;
   }
   for (std::size_t i = 0; i < kEllipsis.size(); ++i) out[4 + i] = kEllipsis[i];

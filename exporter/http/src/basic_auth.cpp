@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "wgevents/parser/base64.h"
+
 namespace wgevents::basic_auth {
 
 namespace {
@@ -24,15 +26,6 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
-}
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
 }
 
 // Standard base64 (RFC 4648 section 4), padding optional, nothing else allowed.
