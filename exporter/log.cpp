@@ -15,7 +15,10 @@ bool plain_token(std::string_view text) {
   return true;
 }
 
-void append_quoted(std::string& out, std::string_view text) {
+// `"text"` with `"`, `\` and control bytes escaped; logfmt and JSON differ only in how they
+// write the other control bytes (`\x01` and `\u0001`).
+enum class Quoting { logfmt, json };
+void append_escaped(std::string& out, std::string_view text, Quoting quoting) {
   out += '"';
   for (unsigned char c : text) {
     switch (c) {
@@ -26,7 +29,7 @@ void append_quoted(std::string& out, std::string_view text) {
       case '\t': out += "\\t"; break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
+          out += quoting == Quoting::json ? fmt::format("\\u{:04x}", c) : fmt::format("\\x{:02x}", c);
         } else {
           out += static_cast<char>(c);
         }
@@ -35,25 +38,8 @@ void append_quoted(std::string& out, std::string_view text) {
   out += '"';
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_quoted(std::string& out, std::string_view text) { append_escaped(out, text, Quoting::logfmt); }
+void append_json_string(std::string& out, std::string_view text) { append_escaped(out, text, Quoting::json); }
 
 // A bare logfmt value that JSON can carry as it is: a whole number without leading zeros, or a boolean.
 bool json_literal(std::string_view value) {
