@@ -1,9 +1,6 @@
 #include "wgevents/http/web_config.h"
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +8,7 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +21,7 @@
 
 #include "basic_auth.h"
 #include "web_config_settings.h"
+#include "wgevents/net/tls_server_context.h"
 
 namespace wgevents {
 
@@ -44,15 +42,15 @@ struct ConfigError {
 [[noreturn]] void fail(std::string message) { throw ConfigError{std::move(message)}; }
 
 // The TLS versions by the exporter toolkit's names.
-struct TlsVersion {
+struct TlsVersionName {
   std::string_view name;
-  int openssl_version;
+  TlsVersion version;
 };
-constexpr std::array<TlsVersion, 4> kTlsVersions = {{
-    {"TLS10", TLS1_VERSION},
-    {"TLS11", TLS1_1_VERSION},
-    {"TLS12", TLS1_2_VERSION},
-    {"TLS13", TLS1_3_VERSION},
+constexpr std::array<TlsVersionName, 4> kTlsVersions = {{
+    {"TLS10", TlsVersion::tls1_0},
+    {"TLS11", TlsVersion::tls1_1},
+    {"TLS12", TlsVersion::tls1_2},
+    {"TLS13", TlsVersion::tls1_3},
 }};
 
 // Cipher suites by the names Go's crypto/tls gives them (tls.CipherSuites(), the ones the exporter
@@ -77,11 +75,6 @@ constexpr std::array<CipherSuite, 13> kCipherSuites = {{
     {"TLS_AES_256_GCM_SHA384", ""},
     {"TLS_CHACHA20_POLY1305_SHA256", ""},
 }};
-
-constexpr char kDefaultTls12CipherList[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 // Curves by Go's names, with OpenSSL's group names.
 struct Curve {
@@ -108,8 +101,6 @@ const std::array<AllowedHeader, 5> kAllowedHeaders = {{
     {"X-XSS-Protection", {}},
     {"Content-Security-Policy", {}},
 }};
-
-enum class ClientAuth { none, request, require_any, verify_if_given, require_and_verify };
 
 // Each key of a mapping once, every key known. `unsupported` keys belong to the format but not to
 // this exporter; naming them beats ignoring them, since they ask for protection
@@ -236,34 +227,6 @@ struct PemSource {
   }
 };
 
-std::string openssl_message(const boost::system::error_code& ec) {
-  std::string message = ec.message();
-  return message.empty() ? "invalid" : message;
-}
-
-void load_client_cas(ssl::context& context, const PemSource& source) {
-  const std::string pem = source.load();
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  if (!bio) throw std::bad_alloc();
-  X509_STORE* store = SSL_CTX_get_cert_store(context.native_handle());
-  int count = 0;
-  while (true) {
-    std::unique_ptr<X509, decltype(&X509_free)> cert(
-        PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
-    if (!cert) break;
-    // Trusted for verifying clients, and named in the CertificateRequest so that a client with
-    // several certificates picks one this CA signed.
-    if (X509_STORE_add_cert(store, cert.get()) != 1 ||
-        SSL_CTX_add_client_CA(context.native_handle(), cert.get()) != 1) {
-      fail(source.origin() + ": cannot use certificate " + std::to_string(count + 1));
-    }
-    ++count;
-  }
-  ERR_clear_error();  // the loop ends on a "no start line" error
-  if (count == 0) fail(source.origin() + ": no PEM certificate found");
-}
-
 std::unique_ptr<ssl::context> make_tls_context(const YAML::Node& tls_node,
                                                const std::filesystem::path& config_dir,
                                                WebConfig::Settings& settings) {
@@ -282,18 +245,18 @@ std::unique_ptr<ssl::context> make_tls_context(const YAML::Node& tls_node,
   if (!cert.given()) fail("tls_server_config: missing one of cert or cert_file");
   if (!key.given()) fail("tls_server_config: missing one of key or key_file");
 
-  ClientAuth client_auth = ClientAuth::none;
+  TlsServerSpec spec;
   if (client_auth_type.empty() || client_auth_type == "NoClientCert") {
-    client_auth = ClientAuth::none;
+    spec.client_certificates = ClientCertificates::none;
   } else if (client_auth_type == "RequestClientCert") {
-    client_auth = ClientAuth::request;
+    spec.client_certificates = ClientCertificates::request;
   } else if (client_auth_type == "RequireAnyClientCert" ||
              client_auth_type == "RequireClientCert") {
-    client_auth = ClientAuth::require_any;
+    spec.client_certificates = ClientCertificates::require_any;
   } else if (client_auth_type == "VerifyClientCertIfGiven") {
-    client_auth = ClientAuth::verify_if_given;
+    spec.client_certificates = ClientCertificates::verify_if_given;
   } else if (client_auth_type == "RequireAndVerifyClientCert") {
-    client_auth = ClientAuth::require_and_verify;
+    spec.client_certificates = ClientCertificates::require_and_verify;
   } else {
     fail(tls_node["client_auth_type"],
          "tls_server_config.client_auth_type: unknown value '" + client_auth_type +
@@ -301,42 +264,33 @@ std::unique_ptr<ssl::context> make_tls_context(const YAML::Node& tls_node,
              "VerifyClientCertIfGiven, RequireAndVerifyClientCert)");
   }
   if (!client_auth_type.empty()) settings.client_auth_type = client_auth_type;
-  if (client_ca.given() && client_auth == ClientAuth::none) {
+  if (client_ca.given() && spec.client_certificates == ClientCertificates::none) {
     fail("tls_server_config: client CA's have been configured without a client_auth_type");
   }
-  const bool verifies =
-      client_auth == ClientAuth::verify_if_given || client_auth == ClientAuth::require_and_verify;
+  const bool verifies = spec.client_certificates == ClientCertificates::verify_if_given ||
+                        spec.client_certificates == ClientCertificates::require_and_verify;
   if (verifies && !client_ca.given()) {
     fail("tls_server_config: client_auth_type " + client_auth_type +
          " needs client_ca_file or client_ca");
   }
 
-  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* native = context->native_handle();
-
-  auto version = [&](const char* key_name, std::string& name_out, int fallback) {
+  auto version = [&](const char* key_name, std::string& name_out, TlsVersion fallback) {
     const std::string name = string_field(tls_node, section, key_name);
     if (name.empty()) return fallback;
     for (const auto& v : kTlsVersions) {
       if (v.name == name) {
         name_out = name;
-        return v.openssl_version;
+        return v.version;
       }
     }
     fail(tls_node[key_name], std::string("tls_server_config.") + key_name +
                                  ": unknown TLS version '" + name +
                                  "' (TLS10, TLS11, TLS12, TLS13)");
   };
-  const int min_version = version("min_version", settings.min_version, TLS1_2_VERSION);
-  const int max_version = version("max_version", settings.max_version, TLS1_3_VERSION);
-  if (min_version > max_version) fail("tls_server_config: min_version is above max_version");
-  SSL_CTX_set_min_proto_version(native, min_version);
-  SSL_CTX_set_max_proto_version(native, max_version);
-
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (bool_field(tls_node, section, "prefer_server_cipher_suites").value_or(true)) {
-    SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  }
+  spec.min_version = version("min_version", settings.min_version, TlsVersion::tls1_2);
+  spec.max_version = version("max_version", settings.max_version, TlsVersion::tls1_3);
+  if (spec.min_version > spec.max_version) fail("tls_server_config: min_version is above max_version");
+  spec.prefer_server_ciphers = bool_field(tls_node, section, "prefer_server_cipher_suites").value_or(true);
 
   std::string cipher_list;
   for (const auto& name : string_list_field(tls_node, section, "cipher_suites")) {
@@ -351,15 +305,10 @@ std::unique_ptr<ssl::context> make_tls_context(const YAML::Node& tls_node,
     if (!cipher_list.empty()) cipher_list += ':';
     cipher_list += found->openssl_name;
   }
-  // Without a list, TLS 1.2 offers what Go's crypto/tls (so the exporter toolkit) prefers, and
-  // only that part of it with forward secrecy and an AEAD cipher: no static-RSA key exchange and
-  // no CBC mode, which OpenSSL's own default list still carries.
-  if (cipher_list.empty()) cipher_list = kDefaultTls12CipherList;
-  if (SSL_CTX_set_cipher_list(native, cipher_list.c_str()) != 1) {
-    fail("tls_server_config.cipher_suites: OpenSSL refused " + cipher_list);
-  }
+  // Without a list (or with TLS 1.3 suites only), TLS 1.2 offers the default of every TLS server
+  // here (kDefaultTls12Ciphers).
+  if (!cipher_list.empty()) spec.tls12_ciphers = cipher_list;
 
-  std::string group_list;
   for (const auto& name : string_list_field(tls_node, section, "curve_preferences")) {
     const Curve* found = nullptr;
     for (const auto& curve : kCurves) {
@@ -368,54 +317,34 @@ std::unique_ptr<ssl::context> make_tls_context(const YAML::Node& tls_node,
     if (found == nullptr)
       fail(tls_node["curve_preferences"],
            "tls_server_config.curve_preferences: unknown curve '" + name + "'");
-    if (!group_list.empty()) group_list += ':';
-    group_list += found->openssl_name;
-  }
-  if (!group_list.empty() && SSL_CTX_set1_groups_list(native, group_list.c_str()) != 1) {
-    fail("tls_server_config.curve_preferences: OpenSSL refused " + group_list);
+    if (!spec.groups.empty()) spec.groups += ':';
+    spec.groups += found->openssl_name;
   }
 
-  boost::system::error_code ec;
-  const std::string cert_pem = cert.load();
-  context->use_certificate_chain(boost::asio::buffer(cert_pem), ec);
-  if (ec) fail(cert.origin() + ": not a PEM certificate: " + openssl_message(ec));
-  std::string key_pem = key.load();
-  context->use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
-  OPENSSL_cleanse(key_pem.data(), key_pem.size());
-  if (ec && ec.category() == boost::asio::error::get_ssl_category() &&
-      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
-    fail(key.origin() + ": the key does not match the certificate");
+  spec.certificate_pem = cert.load();
+  spec.private_key_pem = key.load();
+  if (client_ca.given()) {
+    try {
+      spec.client_ca_pem = client_ca.load();
+    } catch (...) {
+      OPENSSL_cleanse(spec.private_key_pem.data(), spec.private_key_pem.size());
+      throw;
+    }
   }
-  if (ec) fail(key.origin() + ": not a PEM private key: " + openssl_message(ec));
-  if (SSL_CTX_check_private_key(native) != 1) {
-    ERR_clear_error();
-    fail(key.origin() + ": the key does not match the certificate");
+  TlsServerContext built = make_tls_server_context(std::move(spec));
+  if (built.error) {
+    switch (built.error->part) {
+      case TlsServerContextError::Part::policy:
+        fail("tls_server_config: " + built.error->reason);
+      case TlsServerContextError::Part::certificate:
+        fail(cert.origin() + ": " + built.error->reason);
+      case TlsServerContextError::Part::private_key:
+        fail(key.origin() + ": " + built.error->reason);
+      case TlsServerContextError::Part::client_ca:
+        fail(client_ca.origin() + ": " + built.error->reason);
+    }
   }
-
-  if (client_ca.given()) load_client_cas(*context, client_ca);
-  switch (client_auth) {
-    case ClientAuth::none:
-      context->set_verify_mode(ssl::verify_none);
-      break;
-    case ClientAuth::request:
-    case ClientAuth::require_any:
-      // Asks for a certificate and takes whatever comes, as Go does for these two policies.
-      context->set_verify_mode(ssl::verify_peer | (client_auth == ClientAuth::require_any
-                                                       ? ssl::verify_fail_if_no_peer_cert
-                                                       : ssl::verify_mode{}));
-      context->set_verify_callback([](bool, ssl::verify_context&) { return true; });
-      break;
-    case ClientAuth::verify_if_given:
-      context->set_verify_mode(ssl::verify_peer);
-      break;
-    case ClientAuth::require_and_verify:
-      context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-      break;
-  }
-  // With client verification on, OpenSSL refuses to resume a session whose context is unnamed.
-  static constexpr unsigned char kSessionContext[] = "wireguard_events_exporter";
-  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
-  return context;
+  return std::move(built.context);
 }
 
 void read_users(const YAML::Node& users_node, WebConfig::Settings& settings) {
