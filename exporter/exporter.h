@@ -41,7 +41,7 @@
 #include "errors.h"
 #include "identity/peer_identity.h"
 #include "inputs/input.h"
-#include "log.h"
+#include "log/log.h"
 #include "metrics/metrics_page.h"
 #include "metrics/self_metrics.h"
 #include "pipeline.h"

@@ -6,7 +6,7 @@
 #include <exception>
 
 #include "exporter.h"
-#include "log.h"
+#include "log/log.h"
 #include "wgevents/config/config.h"
 
 #ifndef WGEVENTS_VERSION

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "syslog_frame_decoder.h"
+#include "inputs/syslog_frame_decoder.h"
 
 namespace {
 

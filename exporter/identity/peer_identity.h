@@ -1,6 +1,6 @@
 // Scrape-time identity: reads every WireGuard peer table of this host (kernel and UAPI), links
-// the state's peer ids to public keys (peer_links.h), and writes the identity families of the
-// metrics page (docs/metrics.md, "Peer identity").
+// the state's peer ids to public keys (peer_links.h). The metrics page writes what a snapshot
+// holds (metrics/identity_rows.h; docs/metrics.md, "Peer identity").
 //
 // PeerIdentity lives as long as the daemon and keeps what must persist between scrapes: the
 // names (replaced on SIGHUP), the read counters, and which interfaces failed (so a failing
@@ -88,26 +88,6 @@ class PeerIdentity {
   std::map<std::string, bool> failing_;  // interfaces whose last read failed (logged once)
   bool list_failing_ = false;
   bool interfaces_capped_logged_ = false;
-};
-
-// Writes the identity families of one snapshot, a peer (or interface) at a time, so the page
-// can stop after any row and go on in its next piece.
-class PeerIdentityRows {
- public:
-  enum class Family { info, receive_bytes, transmit_bytes, allowed_ips, table_reads, unresolved };
-
-  explicit PeerIdentityRows(std::shared_ptr<const PeerIdentitySnapshot> snapshot) : snapshot_(std::move(snapshot)) {}
-
-  // Writes the next rows of `family`; false (and ready for the next family) when it is done.
-  bool write_next(Family family, std::string& out);
-  const PeerIdentitySnapshot& snapshot() const { return *snapshot_; }
-
- private:
-  std::shared_ptr<const PeerIdentitySnapshot> snapshot_;
-  std::size_t interface_ = 0;
-  std::size_t peer_ = 0;
-  std::map<std::string, std::array<std::uint64_t, 2>>::const_iterator reads_{};
-  bool reads_started_ = false;
 };
 
 }  // namespace wgevents

@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "identity/peer_identity.h"
+#include "metrics/identity_rows.h"
 
 #include "metrics/self_metrics.h"
 #include "state/wireguard_state.h"

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "identity/peer_identity.h"
-#include "log.h"
+#include "log/log.h"
 #include "fake_uapi_server.h"
 #include "metrics/metrics_page.h"
 

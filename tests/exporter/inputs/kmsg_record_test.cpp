@@ -3,7 +3,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "kmsg_record.h"
+#include "inputs/kmsg_record.h"
 
 using wgevents::kmsg_sequence;
 using wgevents::KmsgSequence;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "message.h"
+#include "inputs/message.h"
 
 namespace wgevents::test {
 

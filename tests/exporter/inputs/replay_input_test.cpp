@@ -1,4 +1,4 @@
-#include "replay_input.h"
+#include "inputs/replay_input.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "syslog_frame_decoder.h"
+#include "inputs/syslog_frame_decoder.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

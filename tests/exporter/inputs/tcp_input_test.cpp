@@ -1,4 +1,4 @@
-#include "tcp_input.h"
+#include "inputs/tcp_input.h"
 
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "tls_input.h"
+#include "inputs/tls_input.h"
 
 #include <algorithm>
 #include <boost/asio/ssl.hpp>
@@ -377,7 +377,7 @@ TEST_CASE("TlsInput names the file it cannot read or use") {
            Case{"key not PEM", {cert, not_pem, ""}, File::private_key,
                 "cannot use " + not_pem + ": no PEM private key in it"},
            Case{"key of another certificate", {cert, certs().path("client.key"), ""}, File::private_key,
-                "cannot use " + certs().path("client.key") + ": not the key of the certificate in " + cert},
+                "cannot use " + certs().path("client.key") + ": the key does not match the certificate"},
            Case{"encrypted key", {cert, encrypted_key, ""}, File::private_key,
                 "cannot use " + encrypted_key +
                     ": the key is encrypted; give it unencrypted, readable only by the exporter"},

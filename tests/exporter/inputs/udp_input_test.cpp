@@ -1,4 +1,4 @@
-#include "udp_input.h"
+#include "inputs/udp_input.h"
 
 #include <unistd.h>
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "log.h"
+#include "log/log.h"
 
 namespace {
 
