@@ -15,8 +15,7 @@ test_packages=(
   rsyslog rsyslog-openssl openssl prometheus curl python3 python3-yaml procps iproute2
   wireguard-go wireguard-tools bsdutils
   clang libclang-rt-14-dev
-  systemd dpkg-dev lintian debootstrap util-linux podman
-  wireguard-go wireguard-tools iputils-ping
+  systemd dpkg-dev lintian debootstrap util-linux podman iputils-ping
   # The kernel lab (tests/kernel): a User-Mode Linux kernel built from Debian's source, and the
   # tools its scenarios run inside it.
   linux-source-6.1 make gcc flex bison bc xz-utils libelf-dev

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include <cerrno>
+#include <cstring>
 
 
 namespace wgevents {
@@ -22,6 +23,16 @@ std::optional<std::uint64_t> kmsg_sequence(std::string_view record) {
   }
   if (digits == 0 || i >= record.size() || record[i] != ',') return std::nullopt;
   return seq;
+}
+
+std::size_t kmsg_record_length(std::string_view bytes) {
+  std::size_t end = 0;
+  while (true) {
+    const std::size_t newline = bytes.find('\n', end);
+    if (newline == std::string_view::npos) return 0;
+    end = newline + 1;
+    if (end == bytes.size() || bytes[end] != ' ') return end;
+  }
 }
 
 KmsgInput::KmsgInput(boost::asio::io_context& io, std::string path, MessageSink& sink, bool from_start,
@@ -41,6 +52,7 @@ boost::system::error_code KmsgInput::start() {
     ::close(fd);
     return ec;
   }
+  regular_file_ = S_ISREG(info.st_mode);
   if (!from_start_ && ::lseek(fd, 0, SEEK_END) < 0) {
     boost::system::error_code ec(errno, boost::system::system_category());
     ::close(fd);
@@ -62,6 +74,11 @@ void KmsgInput::stop() {
 }
 
 void KmsgInput::await_readable() {
+  // epoll does not take regular files (they are always readable): read on at the next turn.
+  if (regular_file_) {
+    boost::asio::post(device_.get_executor(), [this] { read_records(); });
+    return;
+  }
   device_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                      [this](const boost::system::error_code& ec) {
                        if (ec == boost::asio::error::operation_aborted) return;
@@ -73,11 +90,18 @@ void KmsgInput::await_readable() {
                      });
 }
 
+void KmsgInput::deliver(std::string_view record) {
+  if (auto seq = kmsg_sequence(record)) {
+    if (std::uint64_t lost = sequence_.observe(*seq)) sink_.on_receive_drops(Transport::kmsg, lost);
+  }
+  sink_.on_message(Transport::kmsg, record, MessageSource{});
+}
+
 void KmsgInput::read_records() {
   if (!device_.is_open()) return;
   const int fd = device_.native_handle();
-  for (int n = 0; n < kMaxRecordsPerWakeup; ++n) {
-    ssize_t got = ::read(fd, buffer_.get(), kRecordBufferBytes);
+  for (int n = 0; n < kMaxReadsPerWakeup; ++n) {
+    ssize_t got = ::read(fd, buffer_.get() + pending_, kRecordBufferBytes - pending_);
     if (got < 0) {
       if (errno == EINTR) continue;
       if (errno == EPIPE) continue;  // records overwritten: the next sequence number says how many
@@ -87,15 +111,26 @@ void KmsgInput::read_records() {
       return;
     }
     if (got == 0) {
-      // The device never ends; a FIFO or file standing in for it has.
+      // The device never ends; a FIFO or file standing in for it has. Its last record may lack
+      // the newline.
+      if (pending_ > 0) deliver(std::string_view(buffer_.get(), pending_));
+      pending_ = 0;
       fail(boost::asio::error::eof);
       return;
     }
-    std::string_view record(buffer_.get(), static_cast<std::size_t>(got));
-    if (auto seq = kmsg_sequence(record)) {
-      if (std::uint64_t lost = sequence_.observe(*seq)) sink_.on_receive_drops(Transport::kmsg, lost);
+    std::string_view bytes(buffer_.get(), pending_ + static_cast<std::size_t>(got));
+    while (std::size_t length = kmsg_record_length(bytes)) {
+      deliver(bytes.substr(0, length));
+      bytes.remove_prefix(length);
     }
-    sink_.on_message(Transport::kmsg, record, MessageSource{});
+    // A record with no newline in a whole buffer (only a file can hold one) goes as it is.
+    if (bytes.size() == kRecordBufferBytes) {
+      deliver(bytes);
+      bytes = {};
+    }
+    // The start of a record whose rest the next read brings (never from the device).
+    if (!bytes.empty() && bytes.data() != buffer_.get()) std::memmove(buffer_.get(), bytes.data(), bytes.size());
+    pending_ = bytes.size();
   }
   await_readable();
 }

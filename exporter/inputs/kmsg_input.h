@@ -1,6 +1,8 @@
 // The kernel log input (--kmsg): reads /dev/kmsg directly, so a WireGuard host needs no syslog
-// daemon in the path. Each read(2) returns exactly one record; each record is one message of
-// transport `kmsg`.
+// daemon in the path. Each read(2) of the device returns exactly one record; each record is one
+// message of transport `kmsg`. A file or FIFO of records in the device's format (as `cat
+// /dev/kmsg` saves them) may stand in for the device: its reads are split into records
+// (kmsg_record_length()), a record cut by the end of a read completed by the next.
 //
 // By default reading starts at the end of the kernel's ring buffer (what is logged from now
 // on); with `from_start` it first takes what the buffer still holds. Records the kernel
@@ -25,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "kmsg_record.h"
 #include "input.h"
@@ -37,8 +40,8 @@ class KmsgInput final : public Input {
   // A record is at most about 8 KiB (the kernel's PRINTK_MESSAGE_MAX and its dictionary);
   // a smaller buffer makes read(2) fail with EINVAL.
   static constexpr std::size_t kRecordBufferBytes = 64 * 1024;
-  // Records read per readiness wake-up before other handlers get a turn.
-  static constexpr int kMaxRecordsPerWakeup = 256;
+  // Reads (records, from the device) per readiness wake-up before other handlers get a turn.
+  static constexpr int kMaxReadsPerWakeup = 256;
 
   using FailureHandler = std::function<void(const boost::system::error_code&)>;
 
@@ -62,6 +65,8 @@ class KmsgInput final : public Input {
  private:
   void await_readable();
   void read_records();
+  // Counts records lost before `record` (sequence gaps), then hands it to the sink.
+  void deliver(std::string_view record);
   void fail(const boost::system::error_code& ec);
 
   std::string path_;
@@ -69,6 +74,11 @@ class KmsgInput final : public Input {
   bool from_start_;
   boost::asio::posix::stream_descriptor device_;
   std::unique_ptr<char[]> buffer_;
+  // Bytes at the start of buffer_ that began a record the last read did not finish (a file or
+  // FIFO only: the device returns whole records).
+  std::size_t pending_ = 0;
+  // Regular files are always readable and epoll refuses them: they are read turn after turn.
+  bool regular_file_ = false;
   KmsgSequence sequence_;
   FailureHandler on_failure_;
   boost::system::error_code failure_;

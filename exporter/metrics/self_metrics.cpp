@@ -64,12 +64,18 @@ void SelfMetrics::add_transport(Transport transport) {
   // What was counted before the series existed.
   messages_[i]->Increment(static_cast<double>(exported_.messages[i]));
   bytes_[i]->Increment(static_cast<double>(exported_.bytes[i]));
+  drops_[i]->Increment(static_cast<double>(drops_before_series_[i]));
 }
 
 SelfMetrics::~SelfMetrics() = default;
 
 void SelfMetrics::receive_drops(Transport transport, std::uint64_t count) {
-  if (auto* c = drops_[static_cast<std::size_t>(transport)]) c->Increment(static_cast<double>(count));
+  const auto i = static_cast<std::size_t>(transport);
+  if (auto* c = drops_[i]) {
+    c->Increment(static_cast<double>(count));
+  } else {
+    drops_before_series_[i] += count;
+  }
 }
 
 void SelfMetrics::connection_refused(Transport transport) {

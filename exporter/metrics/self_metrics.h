@@ -107,6 +107,9 @@ class SelfMetrics {
   std::array<prometheus::Counter*, kTransportCount> messages_{};
   std::array<prometheus::Counter*, kTransportCount> bytes_{};
   std::array<prometheus::Counter*, kTransportCount> drops_{};
+  // Drops reported before the transport's series existed (an input reading what was already
+  // there while it starts, as the kmsg input does with --kmsg.from-start); add_transport adds them.
+  std::array<std::uint64_t, kTransportCount> drops_before_series_{};
   std::array<prometheus::Counter*, kTransportCount> refused_{};
   prometheus::Counter* suppressed_ = nullptr;
   prometheus::Counter* evicted_ = nullptr;

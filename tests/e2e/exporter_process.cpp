@@ -206,7 +206,7 @@ RunResult run_exporter(const std::vector<std::string>& args, const std::string& 
   return result;
 }
 
-ExporterProcess::ExporterProcess(std::vector<std::string> args) {
+ExporterProcess::ExporterProcess(std::vector<std::string> args, WaitFor wait_for) {
   // The host's own WireGuard tables (and other tests' wireguard-go sockets in the shared
   // /var/run/wireguard) stay out of tests that do not ask for them.
   bool identity = false;
@@ -226,7 +226,7 @@ ExporterProcess::ExporterProcess(std::vector<std::string> args) {
   while (std::chrono::steady_clock::now() < deadline) {
     // 401: basic auth is on. The web port opens after every input, so any answer means ready.
     const int status = http_get(web_port_, "/-/ready").status;
-    if (status == 200 || status == 401) {
+    if (status == 200 || status == 401 || (wait_for == WaitFor::web_port && status > 0)) {
       started_ = true;
       return;
     }

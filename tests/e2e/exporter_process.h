@@ -57,9 +57,14 @@ std::vector<std::string> start_errors(const std::string& log);
 
 class ExporterProcess {
  public:
+  // What the constructor waits for: /-/ready answering 200 (or 401 with basic auth), or any
+  // answer at all, for an input that ends by design (a file of kmsg records) and so leaves it
+  // at 503. The web port opens after every input has started, so either means started.
+  enum class WaitFor { ready, web_port };
+
   // Starts the binary with `args` plus --web.listen-address on a free port, unless args set
-  // it. Waits until /-/ready answers 200 (or the process dies: then started() is false).
-  explicit ExporterProcess(std::vector<std::string> args);
+  // it. Waits as `wait_for` says (or until the process dies: then started() is false).
+  explicit ExporterProcess(std::vector<std::string> args, WaitFor wait_for = WaitFor::ready);
   ~ExporterProcess();
   ExporterProcess(const ExporterProcess&) = delete;
   ExporterProcess& operator=(const ExporterProcess&) = delete;

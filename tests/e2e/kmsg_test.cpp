@@ -1,9 +1,9 @@
 // The kmsg input against the real /dev/kmsg: root writes WireGuard lines into the kernel log
 // (they arrive with the user facility) and the exporter, reading the device, counts them.
 // Where the device cannot be written (not root, a container) those cases fail, saying so.
-// Lost records are checked through --kmsg.path on a FIFO that the test writes records into
-// one at a time, as the device returns them, with sequence numbers of its choosing: that part
-// needs no privilege.
+// Lost records are checked through --kmsg.path on a file of records, and on a FIFO that the
+// test writes records into one at a time, as the device returns them, with sequence numbers of
+// its choosing: those parts need no privilege.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <cstdio>
 #include <string>
@@ -103,6 +104,40 @@ TEST_CASE("the kmsg input on a device that cannot be opened: one line naming the
   const auto errors = start_errors(r.err);
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].rfind("--kmsg: cannot read /nonexistent/kmsg", 0) == 0);
+}
+
+TEST_CASE("a file of records (--kmsg.path) is read record by record, its sequence gaps counted as lost") {
+  // As `cat /dev/kmsg` saves them: one record after another, continuation lines indented.
+  // Sequence numbers 1, 2, 5: records 3 and 4 were overwritten before they were read.
+  const std::string dir = "/tmp/wgevents-kmsg-file-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/kmsg";
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << "6,1,1000,-;wireguard: wgfile0: Peer 1 created\n"
+         << "6,2,2000,-;wireguard: wgfile0: Peer 2 created\n SUBSYSTEM=net\n DEVICE=+net:wgfile0\n"
+         << "6,5,5000,-;wireguard: wgfile0: Peer 5 created\n";
+    REQUIRE(file.good());
+  }
+  // The input ends with the file, which leaves /-/ready at 503: wait for the web port only.
+  ExporterProcess exporter({"--kmsg", "--kmsg.path=" + path, "--kmsg.from-start", "--syslog.udp-listen-address="},
+                           ExporterProcess::WaitFor::web_port);
+  REQUIRE(exporter.started());
+  const std::string received = "wireguard_events_exporter_messages_received_total{transport=\"kmsg\"}";
+  Samples s = exporter.wait_for(received, "", 3);
+  CHECK(s[received] == 3);
+  CHECK(s["wireguard_events_exporter_receive_drops_total{transport=\"kmsg\"}"] == 2);
+  CHECK(s["wireguard_events_exporter_lines_total{result=\"event\"}"] == 3);
+  for (const char* peer : {"1", "2", "5"}) {
+    INFO("peer " << peer);
+    CHECK(s["wireguard_peer_events_total{interface=\"wgfile0\",peer=\"" + std::string(peer) +
+            "\",event=\"peer_created\"}"] == 1);
+  }
+  // At its end the file, unlike the device, is done: the input says so and the exporter goes on.
+  CHECK(http_get(exporter.web_port(), "/-/ready").status == 503);
+  CHECK(exporter.terminate().code == 0);
+  CHECK(exporter.stderr_text().find("kernel log input stopped") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("records the kernel overwrote before they were read are counted from the sequence gaps") {

@@ -49,6 +49,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+thread_local std::uint64_t bcrypt_rounds = 0;
+
 // crypt_r's state is about 32 KiB: too large for the stack of every caller.
 std::string crypt_string(const std::string& password, const std::string& setting) {
   auto data = std::make_unique<crypt_data>();
@@ -57,6 +59,7 @@ std::string crypt_string(const std::string& password, const std::string& setting
   // On failure crypt_r returns a string starting with '*' (or null), never a valid hash.
   std::string out = result != nullptr ? result : "*";
   OPENSSL_cleanse(data.get(), sizeof(crypt_data));
+  if (auto cost = bcrypt_cost(out)) bcrypt_rounds += std::uint64_t{1} << *cost;
   return out;
 }
 
@@ -111,6 +114,8 @@ void bcrypt_decoy(const std::string& password, int cost) {
   std::string computed = crypt_string(password, setting);
   OPENSSL_cleanse(computed.data(), computed.size());
 }
+
+std::uint64_t bcrypt_rounds_on_this_thread() { return bcrypt_rounds; }
 
 std::vector<int> padding_costs(int user_cost, int cost) {
   std::vector<int> costs;

@@ -1,11 +1,12 @@
 // HTTP basic authentication against bcrypt hashes, as the Prometheus exporter toolkit does it.
 //
 // Everything here is a pure function of its arguments except VerifiedCredentials, which belongs to
-// one thread. bcrypt_matches() and bcrypt_decoy() are slow on purpose (that is bcrypt's point: a
+// one thread, and the count of bcrypt's work, kept per thread. bcrypt_matches() and bcrypt_decoy() are slow on purpose (that is bcrypt's point: a
 // cost of 10 takes about 70 ms) and are safe to call from any thread.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,12 @@ std::vector<int> padding_costs(int user_cost, int cost);
 // (padding_costs()). So the time of an answer tells neither whether the user exists nor which
 // cost their hash has; only the fixed overhead of each extra run (microseconds) differs.
 bool check_password(const std::string& password, const std::string& hash, int cost);
+
+// The work bcrypt did on the calling thread since the thread began, in bcrypt's expensive rounds:
+// 2^cost for each hash crypt_r computed, the cost read from the hash it returned. What a check or
+// a decoy spent is the difference before and after it, so a decoy that hashes nothing, or at
+// another cost, shows without timing anything (the tests use it).
+std::uint64_t bcrypt_rounds_on_this_thread();
 
 // Credentials that bcrypt already accepted, so that a scraper sending the same header every few
 // seconds costs one bcrypt run, not one per scrape. Holds SHA-256 digests of (user, hash,

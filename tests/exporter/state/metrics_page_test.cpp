@@ -239,3 +239,21 @@ TEST_CASE("a piece stays bounded however many rows one interface or peer has") {
   // 16 hosts x 64 interfaces x 2 families x (16 errnos + other), at most.
   for (const auto& iface : state.interfaces()) CHECK(iface.no_route.size() <= 2 * kNoRouteErrorValues);
 }
+
+TEST_CASE("what an input counts while it starts, before its transport's series exist, is shown after") {
+  // The kmsg input reads what is already there (--kmsg.from-start) inside start(), before the
+  // exporter adds its transport: the messages and the records lost among them count.
+  SelfMetrics self("1", "x");
+  self.message_received(Transport::kmsg, 10, 1000);
+  self.receive_drops(Transport::kmsg, 2);
+  self.receive_drops(Transport::udp, 5);  // an input that is not configured: never shown
+  std::string page = self.render();
+  CHECK(page.find("transport=\"kmsg\"") == std::string::npos);
+  self.add_transport(Transport::kmsg);
+  self.receive_drops(Transport::kmsg, 3);
+  page = self.render();
+  INFO(page);
+  CHECK(has_line(page, R"(wireguard_events_exporter_messages_received_total{transport="kmsg"} 1)"));
+  CHECK(has_line(page, R"(wireguard_events_exporter_receive_drops_total{transport="kmsg"} 5)"));
+  CHECK(page.find("transport=\"udp\"") == std::string::npos);
+}
