@@ -2,10 +2,11 @@
 // concurrent senders, the --syslog.allowed-sources check, and the set of open connections.
 //
 // At the cap, a new sender takes the place of one that has not proven itself: one still in its
-// TLS handshake or that has sent nothing, oldest first, else one silent for kSilentEvictable,
-// longest silent first (Connection::evictable()). A sender that authenticated with a client
-// certificate gives way to nobody. TLS handshakes have half the slots: past that, a new sender
-// takes the place of the oldest handshake. Evicted connections are counted with
+// TLS handshake or that has sent nothing, else one silent for kSilentEvictable
+// (Connection::evictable() ranks them; the choice among them is the shared slot policy,
+// wgevents/net/slot_policy.h, which the HTTP server follows too). A sender that authenticated
+// with a client certificate gives way to nobody. TLS handshakes have half the slots: past that,
+// a new sender takes the place of a handshake. Evicted connections are counted with
 // on_connection_refused(transport). So connections that idle, stall or reconnect as fast as
 // they are let go cannot keep a real sender out.
 //
@@ -29,7 +30,6 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,20 +37,14 @@
 
 #include "message.h"
 #include "socket_address.h"
+#include "wgevents/net/slot_policy.h"
 
 namespace wgevents {
 
-// How readily a connection gives way to a new sender: lower rank first (0: silent since it
-// connected, in TLS before even a ClientHello; 1: a TLS handshake under way, or silent for a
-// while), then the oldest `since`.
-struct ConnectionEviction {
-  int rank;
-  std::chrono::steady_clock::time_point since;
-  bool handshake;  // counted against the handshake budget
-  bool operator<(const ConnectionEviction& other) const {
-    return rank != other.rank ? rank < other.rank : since < other.since;
-  }
-};
+// How readily a sender gives way to a new one (net::SlotEviction): rank 0, silent since it
+// connected (in TLS, before even a ClientHello); 1, a TLS handshake under way, or silent for a
+// while.
+using ConnectionEviction = net::SlotEviction;
 
 template <typename Connection>
 class ConnectionListener {
@@ -127,35 +121,15 @@ class ConnectionListener {
     });
   }
 
-  // Closes the connection that gives way most readily (`handshakes_only`: among those in their
-  // handshake); false if none may.
-  //
-  // Among connections of one rank, one from the address that holds the most connections goes
-  // first: an attacker reconnecting from one host as fast as it is let go then evicts its own
-  // connections, not a real sender's from another host that is a round trip into its handshake.
-  bool make_room(bool handshakes_only) {
+  // Closes the connection that gives way most readily to a newcomer from `newcomer`
+  // (`handshakes_only`: among those in their handshake); false if none may.
+  bool make_room(const std::string& newcomer, bool handshakes_only) {
     const auto now = std::chrono::steady_clock::now();
-    per_address_.clear();
-    for (auto& [raw, connection] : connections_) ++per_address_[address_key(connection->source())];
-    Connection* victim = nullptr;
-    std::optional<ConnectionEviction> victim_eviction;
-    std::size_t victim_share = 0;
-    for (auto& [raw, connection] : connections_) {
-      const auto eviction = connection->evictable(now);
-      if (!eviction || (handshakes_only && !eviction->handshake)) continue;
-      const std::size_t share = per_address_[address_key(connection->source())];
-      const bool better = victim == nullptr || eviction->rank < victim_eviction->rank ||
-                          (eviction->rank == victim_eviction->rank &&
-                           (share > victim_share || (share == victim_share && *eviction < *victim_eviction)));
-      if (better) {
-        victim = raw;
-        victim_eviction = eviction;
-        victim_share = share;
-      }
-    }
-    if (victim == nullptr) return false;
-    const std::shared_ptr<Connection> keep = connections_.at(victim);
-    keep->close();  // forgets itself
+    const auto victim = chooser_.choose(
+        connections_, [now](const auto& entry) { return entry.second->evictable(now); },
+        [](const auto& entry) { return address_key(entry.second->source()); }, newcomer, handshakes_only);
+    if (!victim) return false;
+    victim->second->close();  // forgets itself; `victim` still holds it
     sink_.on_connection_refused(transport_);
     return true;
   }
@@ -167,28 +141,24 @@ class ConnectionListener {
 
   std::size_t handshakes() const {
     const auto now = std::chrono::steady_clock::now();
-    std::size_t count = 0;
-    for (const auto& [raw, connection] : connections_) {
-      const auto eviction = connection->evictable(now);
-      if (eviction && eviction->handshake) ++count;
-    }
-    return count;
+    return net::SlotChooser::handshakes(connections_,
+                                        [now](const auto& entry) { return entry.second->evictable(now); });
   }
 
   void on_accepted(boost::asio::ip::tcp::socket socket) {
-    if (handshakes() >= std::max<std::size_t>(1, max_connections_ / 2)) make_room(true);
-    if (connections_.size() >= max_connections_ && !make_room(false)) {
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      sink_.on_connection_refused(transport_);
-      return;
-    }
     boost::system::error_code ec;
     boost::asio::ip::tcp::endpoint remote = socket.remote_endpoint(ec);
     if (ec) return;  // already gone
     MessageSource source = message_source_from(remote.data());
     if (!sink_.accepts(source)) {
-      // Outside --syslog.allowed-sources: closed at once, so it cannot hold a slot.
+      // Outside --syslog.allowed-sources: closed at once, so it cannot hold a slot (nor take one).
+      socket.close(ec);
+      sink_.on_connection_refused(transport_);
+      return;
+    }
+    const std::string newcomer = address_key(source);
+    if (handshakes() >= net::handshake_budget(max_connections_)) make_room(newcomer, true);
+    if (connections_.size() >= max_connections_ && !make_room(newcomer, false)) {
       socket.close(ec);
       sink_.on_connection_refused(transport_);
       return;
@@ -208,7 +178,7 @@ class ConnectionListener {
   boost::asio::steady_timer accept_retry_timer_;
   // Every open connection. A connection's pending handlers own it as well.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
-  std::unordered_map<std::string, std::size_t> per_address_;  // make_room()'s count, kept to reuse
+  net::SlotChooser chooser_;
 };
 
 }  // namespace wgevents

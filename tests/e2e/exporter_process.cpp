@@ -80,6 +80,19 @@ ExitStatus wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
   return status;
 }
 
+// Whether something listens on 127.0.0.1:port.
+bool listening(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return connected;
+}
+
 bool has_flag(const std::vector<std::string>& args, const std::string& flag) {
   for (const auto& a : args) {
     if (a == flag || a.rfind(flag + "=", 0) == 0) return true;
@@ -222,10 +235,13 @@ ExporterProcess::ExporterProcess(std::vector<std::string> args, WaitFor wait_for
   }
   stderr_path_ = temp_path("stderr");
   pid_ = spawn(args, "", "/dev/null", stderr_path_);
+  // A web configuration may make the port speak TLS only, which a plain GET cannot tell.
+  const bool web_config = has_flag(args, "--web.config.file");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    // 401: basic auth is on. The web port opens after every input, so any answer means ready.
-    const int status = http_get(web_port_, "/-/ready").status;
+    // 401: basic auth is on. The web port opens after every input, so any answer means ready
+    // (with a web configuration, so does a port that accepts).
+    const int status = web_config ? (listening(web_port_) ? 200 : 0) : http_get(web_port_, "/-/ready").status;
     if (status == 200 || status == 401 || (wait_for == WaitFor::web_port && status > 0)) {
       started_ = true;
       return;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
@@ -9,6 +10,8 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -46,8 +49,10 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
   Connection(std::shared_ptr<HttpListener> listener, tcp::socket socket, std::shared_ptr<const WebConfig> tls_config)
       : listener_(std::move(listener)),
         tls_config_(std::move(tls_config)),
+        address_key_(address_key_of(socket)),
         stream_(make_stream(std::move(socket), tls_config_.get())),
-        buffer_(kReadBufferBytes) {
+        buffer_(kReadBufferBytes),
+        accepted_at_(Clock::now()) {
     listener_->add(this);
   }
   ~Connection() override { listener_->remove(this); }
@@ -57,18 +62,21 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
 
   void start() {
     if constexpr (kTls) {
-      // The idle timeout bounds the handshake too: a client that connects and says nothing, or
-      // speaks plain HTTP and waits, is dropped like an idle one, and may give way like one.
-      awaiting_request_ = true;
-      awaiting_since_ = Clock::now();
-      tcp_layer().expires_after(listener_->limits().idle_timeout);
+      // A handshake has a deadline of its own, shorter than a keep-alive wait: a client that
+      // connects and says nothing, or stalls mid-handshake, holds a slot for seconds at most.
+      const auto& limits = listener_->limits();
+      tcp_layer().expires_after(std::min(limits.handshake_timeout, limits.idle_timeout));
       stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](const error_code& ec) {
         if (self->closed_) return;
         if (ec) {
           self->close();
-        } else {
-          self->read_request();
+          return;
         }
+        self->handshake_done_ = true;
+        // A client certificate the server verified: this client is known, and keeps its place.
+        SSL* ssl = self->stream_.native_handle();
+        self->certified_ = SSL_get0_peer_certificate(ssl) != nullptr && SSL_get_verify_result(ssl) == X509_V_OK;
+        self->read_request();
       });
     } else {
       read_request();
@@ -79,20 +87,39 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
   // until the connection goes away, as a cancelled operation may still refer to it.
   void close() override {
     closed_ = true;
+    *abandoned_ = true;
     tcp_layer().close();
   }
 
-  std::optional<Clock::time_point> idle_since() override {
-    if (closed_ || !awaiting_request_) return std::nullopt;
+  std::optional<net::SlotEviction> evictable(Clock::time_point now) override {
+    if (closed_) return std::nullopt;
     if constexpr (kTls) {
-      // A handshake message has arrived: a client on its way in.
-      SSL* ssl = stream_.native_handle();
-      if (!SSL_is_init_finished(ssl) && SSL_get_state(ssl) != TLS_ST_BEFORE) return std::nullopt;
+      if (!handshake_done_) {
+        // Bytes waiting count as a ClientHello: under a burst the loop may not have read it yet.
+        error_code ignored;
+        const bool spoke = SSL_in_before(stream_.native_handle()) == 0 || tcp_layer().socket().available(ignored) > 0;
+        return net::SlotEviction{spoke ? 1 : 0, accepted_at_, true};
+      }
     }
-    // Part of a request has arrived (bytes waiting in the buffer, or taken by the parser).
-    if (parser_ && (parser_->got_some() || buffer_.size() != 0)) return std::nullopt;
-    return awaiting_since_;
+    if (closing_) return net::SlotEviction{0, busy_since_, false};  // answered; only the goodbye is left
+    if (certified_ || password_passed_) return std::nullopt;
+    const auto slow_after = listener_->limits().slow_after;
+    if (awaiting_request_) {
+      if (!request_begun_) {
+        // Bytes waiting count as a request begun: under a burst the loop may not have read it yet.
+        error_code ignored;
+        if (tcp_layer().socket().available(ignored) > 0) return std::nullopt;
+        return net::SlotEviction{served_ ? 2 : 0, awaiting_since_, false};
+      }
+      // A request that did not arrive in one piece: real clients send theirs whole.
+      return net::SlotEviction{3, request_started_, false, true};
+    }
+    if (checking_password_) return net::SlotEviction{3, busy_since_, false, true};
+    if (writing_ && now - busy_since_ >= slow_after) return net::SlotEviction{3, busy_since_, false, true};
+    return std::nullopt;
   }
+
+  const std::string& address_key() const override { return address_key_; }
 
  private:
   static Stream make_stream(tcp::socket socket, const WebConfig* tls_config) {
@@ -107,6 +134,7 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
   beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
 
   void read_request();
+  void read_rest_of_request();
   void on_request(const error_code& ec);
   // Asks the handler and carries out its plan; a route callback that throws gets a 500.
   void decide();
@@ -135,6 +163,7 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
 
   std::shared_ptr<HttpListener> listener_;
   std::shared_ptr<const WebConfig> tls_config_;
+  const std::string address_key_;  // the client's address (address_key())
   Stream stream_;
   beast::flat_buffer buffer_;  // bounded: a request larger than the limits fails to parse
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -142,9 +171,24 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
   std::optional<http::request<http::string_body>> request_;
   HttpRequestFacts facts_;
   bool closed_ = false;
-  // Waiting for a request or the TLS handshake, since awaiting_since_: what idle_since() reports.
+  // Set by close(); a password check still queued sees it and skips the bcrypt run.
+  std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
+
+  // What evictable() reports. Waiting for a request since awaiting_since_; its first bytes arrived
+  // at request_started_ (request_begun_).
+  Clock::time_point accepted_at_;
+  bool handshake_done_ = false;  // TLS only
   bool awaiting_request_ = false;
   Clock::time_point awaiting_since_;
+  bool request_begun_ = false;
+  Clock::time_point request_started_;
+  bool served_ = false;         // a request on this connection has been answered
+  bool certified_ = false;        // TLS: the client's certificate was verified
+  bool password_passed_ = false;  // the last request passed basic authentication
+  bool checking_password_ = false;  // since busy_since_
+  bool writing_ = false;            // a response piece is on its way, since busy_since_
+  bool closing_ = false;            // answered, saying goodbye (TLS close_notify), since busy_since_
+  Clock::time_point busy_since_;
 
   // The response being written. A metrics response is a header, then one piece at a time.
   std::optional<http::response<http::string_body>> simple_response_;
@@ -159,6 +203,9 @@ class Connection : public HttpConnectionBase, public std::enable_shared_from_thi
   bool keep_alive_ = false;
 };
 
+// Waits for a request's first bytes (between requests: up to the idle timeout; on a new
+// connection: up to the request timeout), then gives the whole request the request timeout from
+// there, however slowly it trickles in.
 template <class Stream>
 void Connection<Stream>::read_request() {
   version_ = 11;
@@ -167,9 +214,35 @@ void Connection<Stream>::read_request() {
   parser_.emplace();
   parser_->header_limit(kHttpMaxRequestHeaderBytes);
   parser_->body_limit(kHttpMaxRequestBodyBytes);
+  writing_ = false;
   awaiting_request_ = true;
   awaiting_since_ = Clock::now();
-  tcp_layer().expires_after(listener_->limits().idle_timeout);
+  request_begun_ = false;
+  if (buffer_.size() != 0) {
+    // A pipelined request is already here.
+    read_rest_of_request();
+    return;
+  }
+  const auto& limits = listener_->limits();
+  tcp_layer().expires_after(served_ ? limits.idle_timeout : std::min(limits.request_timeout, limits.idle_timeout));
+  stream_.async_read_some(buffer_.prepare(buffer_.max_size() - buffer_.size()),
+                          [self = this->shared_from_this()](const error_code& ec, std::size_t bytes) {
+                            if (self->closed_) return;
+                            if (ec) {
+                              self->on_request(ec == asio::error::eof ? error_code(http::error::end_of_stream) : ec);
+                              return;
+                            }
+                            self->buffer_.commit(bytes);
+                            self->read_rest_of_request();
+                          });
+}
+
+template <class Stream>
+void Connection<Stream>::read_rest_of_request() {
+  request_begun_ = true;
+  request_started_ = Clock::now();
+  const auto& limits = listener_->limits();
+  tcp_layer().expires_after(std::min(limits.request_timeout, limits.idle_timeout));
   http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](const error_code& ec, std::size_t) {
     self->on_request(ec);
   });
@@ -179,6 +252,7 @@ template <class Stream>
 void Connection<Stream>::on_request(const error_code& ec) {
   if (closed_) return;
   awaiting_request_ = false;
+  request_begun_ = false;
   if (ec) {
     // A malformed or oversized request gets an answer before the connection closes; a client
     // that went away (for TLS, also without close_notify), timed out, or was cancelled does not.
@@ -198,12 +272,18 @@ void Connection<Stream>::on_request(const error_code& ec) {
   }
   request_.emplace(parser_->release());
   parser_.reset();
+  served_ = true;
+  busy_since_ = Clock::now();
   version_ = request_->version() == 10 ? 10 : 11;
   const auto& request = *request_;
+  facts_.version = request.version();
   facts_.method = to_std(request.method_string());
   facts_.target = to_std(request.target());
   facts_.authorization = to_std(request[http::field::authorization]);
   facts_.accept_encoding = to_std(request[http::field::accept_encoding]);
+  facts_.host_fields = request.count(http::field::host);
+  facts_.transfer_encoding_fields = request.count(http::field::transfer_encoding);
+  facts_.transfer_encoding = to_std(request[http::field::transfer_encoding]);
   facts_.keep_alive = request.keep_alive();
   decide();
 }
@@ -222,6 +302,8 @@ void Connection<Stream>::decide() {
 
 template <class Stream>
 void Connection<Stream>::carry_out(ResponsePlan plan) {
+  // Whether this request's password passed; a client certificate counts for the whole connection.
+  if (plan.kind != ResponsePlan::Kind::check_password) password_passed_ = plan.authenticated;
   switch (plan.kind) {
     case ResponsePlan::Kind::simple: send_simple(std::move(plan)); return;
     case ResponsePlan::Kind::metrics: send_metrics(plan.head, plan.gzip, plan.keep_alive); return;
@@ -230,24 +312,37 @@ void Connection<Stream>::carry_out(ResponsePlan plan) {
 }
 
 // On the password thread: bcrypt, padded to the highest cost of the file (or a decoy of that cost
-// for an unknown user), then back to the io_context with the answer.
+// for an unknown user), then back to the io_context with the answer. A connection closed while
+// its check waited (evicted, timed out, the server stopping) costs no bcrypt run.
 template <class Stream>
 void Connection<Stream>::check_password(ResponsePlan plan) {
-  asio::thread_pool* checks = listener_->password_checks();
-  asio::post(*checks, [self = this->shared_from_this(), work = asio::make_work_guard(listener_->io()),
-                       credentials = std::move(plan.credentials), hash = std::move(plan.password_hash),
-                       decoy_cost = plan.decoy_cost]() mutable {
-    const bool match = basic_auth::check_password(credentials.password, hash, decoy_cost);
-    asio::post(work.get_executor(), [self = std::move(self), match, credentials = std::move(credentials),
-                                     hash = std::move(hash)] { self->on_password_checked(match, credentials, hash); });
-    work.reset();
-  });
+  PasswordCheckThread* checks = listener_->password_checks();
+  const bool queued = checks != nullptr &&
+                      checks->post([self = this->shared_from_this(), abandoned = abandoned_,
+                                    work = asio::make_work_guard(listener_->io()),
+                                    credentials = std::move(plan.credentials), hash = std::move(plan.password_hash),
+                                    decoy_cost = plan.decoy_cost]() mutable {
+                        const bool match =
+                            !*abandoned && basic_auth::check_password(credentials.password, hash, decoy_cost);
+                        asio::post(work.get_executor(),
+                                   [self = std::move(self), match, credentials = std::move(credentials),
+                                    hash = std::move(hash)] { self->on_password_checked(match, credentials, hash); });
+                        work.reset();
+                      });
+  if (!queued) {
+    // Too many checks waiting: a flood. This client may try again on a new connection.
+    send_simple(HttpRequestHandler::overloaded(facts_));
+    return;
+  }
+  checking_password_ = true;
+  busy_since_ = Clock::now();
 }
 
 template <class Stream>
 void Connection<Stream>::on_password_checked(bool match, const basic_auth::Credentials& credentials,
                                              const std::string& hash) {
   if (closed_) return;
+  checking_password_ = false;
   if (match) listener_->verified_credentials().insert(credentials, hash);
   try {
     carry_out(listener_->handler().after_password_check(facts_, match));
@@ -276,6 +371,8 @@ void Connection<Stream>::send_simple(ResponsePlan plan) {
   if (!plan.head) response.body() = std::move(plan.body);
   const bool keep_alive = plan.keep_alive;
   response.keep_alive(keep_alive);
+  writing_ = true;
+  busy_since_ = Clock::now();
   tcp_layer().expires_after(listener_->limits().idle_timeout);
   http::async_write(stream_, response, [self = this->shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
     self->on_response_written(ec, keep_alive);
@@ -300,6 +397,8 @@ void Connection<Stream>::send_metrics(bool head, bool gzip, bool keep_alive) {
   header.chunked(chunked_);
   header.keep_alive(keep_alive_);
   auto& serializer = metrics_serializer_.emplace(header);
+  writing_ = true;
+  busy_since_ = Clock::now();
   tcp_layer().expires_after(listener_->limits().idle_timeout);
   http::async_write_header(stream_, serializer, [self = this->shared_from_this(), head](const error_code& ec, std::size_t) {
     self->on_piece_written(ec, head);
@@ -347,6 +446,9 @@ void Connection<Stream>::write_next_piece() {
 template <class Stream>
 template <class Buffers>
 void Connection<Stream>::write_piece(const Buffers& buffers, bool last) {
+  // A piece the client does not take within slow_after makes it slow (evictable()).
+  writing_ = true;
+  busy_since_ = Clock::now();
   tcp_layer().expires_after(listener_->limits().idle_timeout);
   asio::async_write(stream_, buffers, [self = this->shared_from_this(), last](const error_code& ec, std::size_t) {
     self->on_piece_written(ec, last);
@@ -381,9 +483,12 @@ void Connection<Stream>::on_response_written(const error_code& ec, bool keep_ali
 
 template <class Stream>
 void Connection<Stream>::close_gracefully() {
+  writing_ = false;
+  closing_ = true;
+  busy_since_ = Clock::now();
   if constexpr (kTls) {
-    // close_notify, then wait (within the idle timeout) for the client's or for it to hang up.
-    tcp_layer().expires_after(listener_->limits().idle_timeout);
+    // close_notify, then wait (within the request timeout) for the client's or for it to hang up.
+    tcp_layer().expires_after(std::min(listener_->limits().request_timeout, listener_->limits().idle_timeout));
     stream_.async_shutdown([self = this->shared_from_this()](const error_code&) {
       if (!self->closed_) self->close();
     });

@@ -15,6 +15,18 @@ namespace {
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 }  // namespace
 
+std::string address_key_of(const tcp::socket& socket) {
+  error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return {};
+  if (remote.address().is_v4()) {
+    const auto bytes = remote.address().to_v4().to_bytes();
+    return std::string(bytes.begin(), bytes.end());
+  }
+  const auto bytes = remote.address().to_v6().to_bytes();
+  return std::string(bytes.begin(), bytes.end());
+}
+
 HttpListener::HttpListener(asio::io_context& io, HttpRoutes routes, HttpServerLimits limits,
                            std::shared_ptr<const WebConfig> web_config)
     : io_(io),
@@ -53,6 +65,9 @@ error_code HttpListener::start(const tcp::endpoint& endpoint) {
 void HttpListener::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Checks not begun are dropped now, with the connections they hold: shutdown waits for one
+  // bcrypt run at most.
+  if (password_checks_ != nullptr) password_checks_->stop();
   password_checks_ = nullptr;
   error_code ignored;
   acceptor_.close(ignored);
@@ -76,32 +91,38 @@ void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
     });
     return;
   }
-  if (connections_.size() < limits_.max_connections || close_longest_idle()) {
-    start_http_connection(shared_from_this(), std::move(socket),
-                          web_config_ && web_config_->tls() ? web_config_ : nullptr);
+  const bool tls = web_config_ && web_config_->tls();
+  const std::string newcomer = address_key_of(socket);
+  // Handshakes have their own budget: past it, a new connection takes the place of a handshake,
+  // so stalled handshakes cannot fill the port whatever their number.
+  if (tls && handshakes() >= net::handshake_budget(limits_.max_connections)) make_room(newcomer, true);
+  if (connections_.size() < limits_.max_connections || make_room(newcomer, false)) {
+    start_http_connection(shared_from_this(), std::move(socket), tls ? web_config_ : nullptr);
   }
   // Otherwise the socket closes as it goes out of scope: the client sees the connection end.
   do_accept();
 }
 
-// At the cap: makes room by closing the connection that has waited longest for its next request,
-// so that idle keep-alive or silent connections cannot keep a scraper out. False if every
-// connection is busy.
-bool HttpListener::close_longest_idle() {
-  HttpConnectionBase* longest = nullptr;
-  HttpConnectionBase::Clock::time_point longest_since;
-  for (HttpConnectionBase* connection : connections_) {
-    const auto since = connection->idle_since();
-    if (since && (longest == nullptr || *since < longest_since)) {
-      longest = connection;
-      longest_since = *since;
-    }
-  }
-  if (longest == nullptr) return false;
-  longest->close();
-  // No longer counted; it goes (and its remove() finds nothing) once its cancelled read ends.
-  connections_.erase(longest);
+// At the cap: makes room by closing the connection that gives way most readily
+// (HttpConnectionBase::evictable()), so that silent, stalled, slow or unauthenticated connections
+// cannot keep a scraper out, whoever opens them and however fast they come back.
+bool HttpListener::make_room(const std::string& newcomer, bool handshakes_only) {
+  const auto now = HttpConnectionBase::Clock::now();
+  const auto victim = chooser_.choose(
+      connections_, [now](HttpConnectionBase* connection) { return connection->evictable(now); },
+      [](HttpConnectionBase* connection) -> const std::string& { return connection->address_key(); }, newcomer,
+      handshakes_only);
+  if (!victim) return false;
+  (*victim)->close();
+  // No longer counted; it goes (and its remove() finds nothing) once its cancelled operation ends.
+  connections_.erase(*victim);
   return true;
+}
+
+std::size_t HttpListener::handshakes() const {
+  const auto now = HttpConnectionBase::Clock::now();
+  return net::SlotChooser::handshakes(connections_,
+                                      [now](HttpConnectionBase* connection) { return connection->evictable(now); });
 }
 
 }  // namespace wgevents

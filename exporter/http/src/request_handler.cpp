@@ -37,6 +37,11 @@ ResponsePlan simple(unsigned status, std::string_view content_type, std::string 
   return plan;
 }
 
+ResponsePlan authenticated(ResponsePlan plan) {
+  plan.authenticated = true;
+  return plan;
+}
+
 ResponsePlan unauthorized(const HttpRequestFacts& request) {
   ResponsePlan plan = simple(401, kTextContentType, "Unauthorized\n", is_head(request), request.keep_alive);
   plan.authenticate_header = true;
@@ -71,15 +76,22 @@ bool accepts_gzip(std::string_view accept_encoding) {
   return false;
 }
 
+bool HttpRequestHandler::well_framed(const HttpRequestFacts& request) {
+  if (request.transfer_encoding_fields > 1) return false;
+  if (request.transfer_encoding_fields == 1 && !iequals(trim(request.transfer_encoding), "chunked")) return false;
+  return request.version < 11 || request.host_fields == 1;
+}
+
 ResponsePlan HttpRequestHandler::handle(const HttpRequestFacts& request, const WebConfig* config,
                                         const basic_auth::VerifiedCredentials& verified,
                                         bool can_check_passwords) const {
+  if (!well_framed(request)) return unreadable(UnreadableRequest::malformed);
   if (config == nullptr || config->settings().users.empty()) return route(request);
   auto credentials = basic_auth::parse_authorization(request.authorization);
   if (!credentials || !can_check_passwords) return unauthorized(request);
   const auto& users = config->settings().users;
   const auto user = users.find(credentials->user);
-  if (user != users.end() && verified.contains(*credentials, user->second)) return route(request);
+  if (user != users.end() && verified.contains(*credentials, user->second)) return authenticated(route(request));
   ResponsePlan plan;
   plan.kind = ResponsePlan::Kind::check_password;
   plan.head = is_head(request);
@@ -91,7 +103,7 @@ ResponsePlan HttpRequestHandler::handle(const HttpRequestFacts& request, const W
 }
 
 ResponsePlan HttpRequestHandler::after_password_check(const HttpRequestFacts& request, bool match) const {
-  return match ? route(request) : unauthorized(request);
+  return match ? authenticated(route(request)) : unauthorized(request);
 }
 
 ResponsePlan HttpRequestHandler::route(const HttpRequestFacts& request) const {
@@ -136,6 +148,10 @@ ResponsePlan HttpRequestHandler::unreadable(UnreadableRequest why) {
 
 ResponsePlan HttpRequestHandler::internal_error(const HttpRequestFacts& request) {
   return simple(500, kTextContentType, "Internal Server Error\n", is_head(request), false);
+}
+
+ResponsePlan HttpRequestHandler::overloaded(const HttpRequestFacts& request) {
+  return simple(503, kTextContentType, "Too many password checks waiting\n", is_head(request), false);
 }
 
 }  // namespace wgevents

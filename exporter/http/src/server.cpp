@@ -3,20 +3,11 @@
 // the metrics page) and request_handler.h (what to answer, without I/O).
 #include "wgevents/http/server.h"
 
-#include <boost/asio/thread_pool.hpp>
-
 #include "listener.h"
+#include "password_checks.h"
 #include "web_config_settings.h"
 
 namespace wgevents {
-
-// Where bcrypt runs: one thread, so that password checks queue behind each other instead of taking
-// every core, and never on the io_context thread. Owned by HttpServer, so it is joined before the
-// io_context it posts to can go away.
-class PasswordCheckThread {
- public:
-  boost::asio::thread_pool pool{1};
-};
 
 HttpServer::HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen, HttpRoutes routes,
                        HttpServerLimits limits, std::shared_ptr<const WebConfig> web_config)
@@ -24,7 +15,7 @@ HttpServer::HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::
   // With a file, a reload may bring users even if there are none yet.
   if (web_config) {
     password_checks_ = std::make_unique<PasswordCheckThread>();
-    listener_->set_password_checks(&password_checks_->pool);
+    listener_->set_password_checks(password_checks_.get());
   }
 }
 
@@ -43,11 +34,7 @@ std::string HttpServer::reload_web_config() {
   if (!current) return {};
   WebConfigLoad loaded = load_web_config(current->path());
   if (!loaded.config) return loaded.error;
-  if (loaded.config->tls() != current->tls()) {
-    return current->path() +
-           (current->tls() ? ": the file no longer configures TLS" : ": the file now configures TLS") +
-           "; turning TLS on or off needs a restart";
-  }
+  if (std::string refusal = reload_refusal(*current, *loaded.config); !refusal.empty()) return refusal;
   listener_->set_web_config(std::move(loaded.config));
   return {};
 }

@@ -8,7 +8,11 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -47,7 +51,14 @@ using wgevents::test::RunningServer;
 // A blocking client on one connection.
 class Client {
  public:
-  explicit Client(const tcp::endpoint& server) : socket_(io_) { socket_.connect(server); }
+  // `source`: another loopback address to connect from, as another host would.
+  explicit Client(const tcp::endpoint& server, const char* source = nullptr) : socket_(io_) {
+    if (source != nullptr) {
+      socket_.open(tcp::v4());
+      socket_.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+    }
+    socket_.connect(server);
+  }
 
   void send(http::verb method, const std::string& target, unsigned version = 11,
             const std::vector<std::pair<http::field, std::string>>& fields = {},
@@ -409,11 +420,22 @@ TEST_CASE("malformed or oversized requests are refused and the connection closed
       {"not HTTP", "HELLO THERE\r\n\r\n", http::status::bad_request},
       {"bad version", "GET / HTTP/x.y\r\n\r\n", http::status::bad_request},
       {"header block over 8 KiB",
-       "GET / HTTP/1.1\r\nX-Filler: " + std::string(9000, 'a') + "\r\n\r\n",
+       "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(9000, 'a') + "\r\n\r\n",
        http::status::request_header_fields_too_large},
       {"body over 1 KiB",
-       "POST /metrics HTTP/1.1\r\nContent-Length: 2048\r\n\r\n" + std::string(2048, 'b'),
+       "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" + std::string(2048, 'b'),
        http::status::payload_too_large},
+      // RFC 9112 section 6.1: a transfer coding other than chunked last cannot be framed.
+      {"Transfer-Encoding: xchunked", "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n",
+       http::status::bad_request},
+      {"Transfer-Encoding: chunked, identity",
+       "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+       http::status::bad_request},
+      {"Transfer-Encoding: gzip", "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+       http::status::bad_request},
+      // RFC 9112 section 3.2: an HTTP/1.1 request names exactly one Host.
+      {"HTTP/1.1 without Host", "GET /metrics HTTP/1.1\r\n\r\n", http::status::bad_request},
+      {"two Host fields", "GET /metrics HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", http::status::bad_request},
   };
   RunningServer server(numbered_routes(1000));
   for (const auto& row : table) {
@@ -464,7 +486,8 @@ HttpRoutes slow_or_small_routes(const std::atomic<bool>& endless) {
 TEST_CASE("at the cap, a new connection takes the place of the one idle longest", "[http]") {
   HttpServerLimits limits;
   limits.max_connections = 4;
-  limits.idle_timeout = std::chrono::seconds(60);  // longer than the test: no one times out
+  // Longer than the test: no one times out, and the slow reader and the half request stay busy.
+  limits.idle_timeout = limits.request_timeout = limits.slow_after = std::chrono::seconds(60);
   std::atomic<bool> endless{true};
   RunningServer server(slow_or_small_routes(endless), limits);
   const std::string small_page = NumberedLines::whole(1000);
@@ -499,7 +522,7 @@ TEST_CASE("at the cap, a new connection takes the place of the one idle longest"
 TEST_CASE("at the cap, with every connection busy, a new one is closed at once", "[http]") {
   HttpServerLimits limits;
   limits.max_connections = 3;
-  limits.idle_timeout = std::chrono::seconds(60);
+  limits.idle_timeout = limits.request_timeout = limits.slow_after = std::chrono::seconds(60);
   std::atomic<bool> endless{false};
   RunningServer server(slow_or_small_routes(endless), limits);
 
@@ -518,6 +541,167 @@ TEST_CASE("at the cap, with every connection busy, a new one is closed at once",
   CHECK(slower.still_receives(1024 * 1024));
   partial.send_raw("\r\n");
   CHECK(partial.receive().body() == NumberedLines::whole(1000));
+}
+
+namespace {
+
+// Whether the server closes the connection within `wait`, reading (and dropping) whatever it sends
+// first. The bound keeps a test from hanging on a server that never closes; the deadlines under
+// test are far shorter.
+bool closed_within(int fd, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  char drain[16384];
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) return false;
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) return false;
+    const ssize_t n = ::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET;
+  }
+}
+bool closed_within(Client& client, std::chrono::milliseconds wait) {
+  return closed_within(client.socket().native_handle(), wait);
+}
+
+// Sends without raising SIGPIPE; false once the server has closed.
+bool send_quietly(Client& client, const std::string& bytes) {
+  return ::send(client.socket().native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(bytes.size());
+}
+
+// The status of a GET on a new connection, or 0 when the connection was closed without one.
+unsigned status_of_get(const tcp::endpoint& server, const std::string& target) {
+  try {
+    return static_cast<unsigned>(fetch(server, http::verb::get, target).result_int());
+  } catch (const boost::system::system_error&) {
+    return 0;
+  }
+}
+
+// A connection from `source` (another loopback address) that says nothing.
+tcp::socket connect_from(asio::io_context& io, const char* source, const tcp::endpoint& server) {
+  tcp::socket socket(io);
+  socket.open(tcp::v4());
+  socket.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+  socket.connect(server);
+  return socket;
+}
+
+}  // namespace
+
+TEST_CASE("a request must arrive whole within the request timeout of its first bytes", "[http]") {
+  HttpServerLimits limits;
+  limits.idle_timeout = std::chrono::seconds(60);
+  limits.request_timeout = std::chrono::milliseconds(300);
+  RunningServer server(numbered_routes(1000), limits);
+  SECTION("slowloris: a header line every 50 ms, never the end") {
+    Client client(server.endpoint());
+    client.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+    bool closed = false;
+    for (int i = 0; i < 100 && !closed; ++i) {
+      send_quietly(client, "X-" + std::to_string(i) + ": y\r\n");
+      closed = closed_within(client, std::chrono::milliseconds(50));
+    }
+    CHECK(closed);
+  }
+  SECTION("a keep-alive connection may wait longer between requests") {
+    Client client(server.endpoint());
+    CHECK(client.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+    CHECK_FALSE(closed_within(client, std::chrono::milliseconds(600)));
+    CHECK(client.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+  }
+}
+
+TEST_CASE("at the cap, slow clients give way to other hosts; one served that keeps up never does", "[http]") {
+  // An endless page that counts how many of it are open: a connection's page goes with it.
+  struct CountedEndless : ChunkSource {
+    explicit CountedEndless(std::atomic<int>& open) : open(open) { ++open; }
+    ~CountedEndless() override { --open; }
+    bool next(std::string& out) override {
+      out.assign(kPieceBytes, 'x');
+      return true;
+    }
+    std::atomic<int>& open;
+  };
+  std::atomic<int> open_pages{0};
+  HttpRoutes routes = numbered_routes(1000);
+  routes.metrics = [&open_pages] { return std::make_unique<CountedEndless>(open_pages); };
+  HttpServerLimits limits;
+  limits.max_connections = 4;
+  limits.idle_timeout = limits.request_timeout = std::chrono::seconds(60);
+  limits.slow_after = std::chrono::milliseconds(200);
+  RunningServer server(std::move(routes), limits);
+  const auto wait_for_pages = [&open_pages](int count) {
+    for (int i = 0; i < 250 && open_pages != count; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return open_pages == count;
+  };
+
+  // From 127.0.0.1: a reader that reads its page as fast as it comes, ...
+  Client reader(server.endpoint());
+  reader.start_slow_read();
+  std::atomic<bool> stop_reading{false};
+  std::atomic<std::size_t> read_bytes{0};
+  std::thread reading([&] {
+    char buffer[65536];
+    while (!stop_reading) {
+      beast::error_code ec;
+      read_bytes += reader.socket().read_some(asio::buffer(buffer), ec);
+      if (ec) break;
+    }
+  });
+  Client not_reading(server.endpoint());  // ... one that takes none of its page, ...
+  not_reading.start_slow_read();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Client trickling(server.endpoint());  // ... one with half a request, never the rest, ...
+  trickling.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+  Client between(server.endpoint());  // ... and one answered, then idle.
+  REQUIRE(between.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+  REQUIRE(open_pages == 2);
+  // Long enough for the page not taken and the half request to count as slow.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  // Newcomers from 127.0.0.2 that ask for the page and do not read it either: between requests
+  // goes first, then the slow ones, the oldest first.
+  Client first(server.endpoint(), "127.0.0.2");
+  first.start_slow_read();
+  CHECK(closed_within(between, std::chrono::seconds(5)));
+  CHECK(open_pages == 3);
+  Client second(server.endpoint(), "127.0.0.2");
+  second.start_slow_read();
+  CHECK(wait_for_pages(3));  // the page nobody read went with its connection
+  CHECK_FALSE(closed_within(trickling, std::chrono::milliseconds(0)));
+  // Two connections each now: a slow one gives way only to a newcomer from an address that
+  // holds fewer, so this one is refused.
+  Client third(server.endpoint());
+  CHECK(closed_within(third, std::chrono::seconds(5)));
+  CHECK_FALSE(closed_within(trickling, std::chrono::milliseconds(0)));
+
+  // The reader kept its place, and its page kept coming.
+  const std::size_t before = read_bytes;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(read_bytes > before);
+  stop_reading = true;
+  ::shutdown(reader.socket().native_handle(), SHUT_RDWR);  // wakes the blocked read
+  reading.join();
+}
+
+TEST_CASE("at the cap, the address holding the most connections gives way first", "[http]") {
+  HttpServerLimits limits;
+  limits.max_connections = 3;
+  limits.idle_timeout = limits.request_timeout = std::chrono::seconds(60);
+  RunningServer server(numbered_routes(1000), limits);
+  // Three silent connections: the oldest from 127.0.0.1, two from 127.0.0.2.
+  Client mine(server.endpoint());
+  asio::io_context io;
+  tcp::socket theirs_first = connect_from(io, "127.0.0.2", server.endpoint());
+  tcp::socket theirs_second = connect_from(io, "127.0.0.2", server.endpoint());
+  CHECK(status_of_get(server.endpoint(), "/-/healthy") == 200);
+  CHECK(closed_within(theirs_first.native_handle(), std::chrono::seconds(5)));
+  CHECK_FALSE(closed_within(mine, std::chrono::milliseconds(0)));
+  CHECK(mine.request(http::verb::get, "/-/healthy").result() == http::status::ok);
 }
 
 TEST_CASE("a failing page source cuts that response off and the server carries on", "[http]") {

@@ -10,6 +10,8 @@
 #endif
 
 #include <crypt.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -66,9 +68,9 @@ HttpRoutes routes(std::size_t page_bytes = kSmallPage) {
   return routes;
 }
 
-std::string bcrypt_hash(const std::string& password) {
+std::string bcrypt_hash(const std::string& password, unsigned long cost = 4) {
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  REQUIRE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, setting, sizeof setting) != nullptr);
+  REQUIRE(crypt_gensalt_rn("$2b$", cost, nullptr, 0, setting, sizeof setting) != nullptr);
   crypt_data data{};
   const char* hash = crypt_r(password.c_str(), setting, &data);
   REQUIRE(hash != nullptr);
@@ -533,10 +535,20 @@ TEST_CASE("reload: a good file takes effect, a bad one changes nothing", "[http]
     CHECK(try_get(server.endpoint(), trusted, "/metrics", auth("prometheus", "old-pw"))->result() ==
           http::status::unauthorized);
   }
-  SECTION("no users any more: no authentication") {
+  SECTION("no users any more: refused, authentication stays") {
     setup.write_config(kTls);
-    CHECK(server.reload() == "");
-    CHECK(try_get(server.endpoint(), trusted, "/metrics")->result() == http::status::ok);
+    CHECK_THAT(server.reload(), Catch::Contains("no longer names basic_auth_users"));
+    CHECK(try_get(server.endpoint(), trusted, "/metrics")->result() == http::status::unauthorized);
+    CHECK(open_connection.request(http::verb::get, "/metrics", auth("prometheus", "old-pw")).result() ==
+          http::status::ok);
+  }
+  SECTION("a directory in the file's place: refused, authentication stays") {
+    fs::remove(setup.file("web.yml"));
+    fs::create_directory(setup.file("web.yml"));
+    CHECK(server.reload() != "");
+    CHECK(try_get(server.endpoint(), trusted, "/metrics")->result() == http::status::unauthorized);
+    CHECK(try_get(server.endpoint(), trusted, "/metrics", auth("prometheus", "old-pw"))->result() ==
+          http::status::ok);
   }
   SECTION("bad files keep the old settings and say why") {
     struct Row {
@@ -598,6 +610,7 @@ TEST_CASE("stop() while a password is being checked still lets run() return", "[
   tcp::socket socket(io);
   socket.connect(server.endpoint());
   http::request<http::string_body> request(http::verb::get, "/metrics", 11);
+  request.set(http::field::host, "127.0.0.1");
   request.set(http::field::authorization, basic("alice", "alice123"));  // cost 12: a while
   http::write(socket, request);
   server.stop_and_join();  // returns only once run() has returned
@@ -609,4 +622,116 @@ TEST_CASE("stop() while a password is being checked still lets run() return", "[
   CHECK((ec ? (ec == http::error::end_of_stream || ec == asio::error::eof ||
                ec == asio::error::connection_reset)
             : response.result() == http::status::ok));
+}
+
+namespace {
+
+// Whether the server closes the connection within `wait` (the bound keeps a test from hanging on
+// a server that never closes; the deadlines under test are far shorter).
+bool closed_within(int fd, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  char drain[4096];
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) return false;
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) return false;
+    const ssize_t n = ::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET;
+  }
+}
+
+// The first bytes of a ClientHello, and no more: a handshake that stalls.
+const std::string kHalfClientHello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+
+}  // namespace
+
+TEST_CASE("a TLS handshake has a deadline of its own, shorter than the idle timeout", "[http][tls]") {
+  Setup setup;
+  HttpServerLimits limits;
+  limits.idle_timeout = std::chrono::seconds(60);
+  limits.handshake_timeout = std::chrono::milliseconds(200);
+  RunningServer server(routes(), setup.config(kTls), limits);
+  asio::io_context io;
+  tcp::socket silent(io);
+  silent.connect(server.endpoint());
+  tcp::socket stalled(io);
+  stalled.connect(server.endpoint());
+  asio::write(stalled, asio::buffer(kHalfClientHello));
+  CHECK(closed_within(silent.native_handle(), std::chrono::seconds(5)));
+  CHECK(closed_within(stalled.native_handle(), std::chrono::seconds(5)));
+  // A client that completes its handshake is not held to it.
+  TlsClient client(server.endpoint(), trusting(setup.file("ca.crt")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(client.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+}
+
+TEST_CASE("stalled TLS handshakes hold half the slots at most and cost no certified client its place",
+          "[http][tls]") {
+  Setup setup;
+  HttpServerLimits limits;
+  limits.max_connections = 4;  // handshakes: 2
+  limits.idle_timeout = limits.handshake_timeout = std::chrono::seconds(60);
+  RunningServer server(routes(), setup.config(kTls + "  client_auth_type: RequireAndVerifyClientCert\n"
+                                                     "  client_ca_file: ca.crt\n"),
+                       limits);
+  TlsClientOptions certified = trusting(setup.file("ca.crt"));
+  certified.certificate = setup.file("client.crt");
+  certified.key = setup.file("client.key");
+  // Two clients with certificates, answered and now idle.
+  TlsClient first(server.endpoint(), certified);
+  REQUIRE(first.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+  TlsClient second(server.endpoint(), certified);
+  REQUIRE(second.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+  // Three handshakes that stall: the third takes the place of the first (half the slots), though
+  // the cap is not reached.
+  asio::io_context io;
+  std::vector<tcp::socket> stalled;
+  for (int i = 0; i < 3; ++i) {
+    stalled.emplace_back(io).connect(server.endpoint());
+    asio::write(stalled.back(), asio::buffer(kHalfClientHello));
+  }
+  CHECK(closed_within(stalled[0].native_handle(), std::chrono::seconds(5)));
+  CHECK_FALSE(closed_within(stalled[2].native_handle(), std::chrono::milliseconds(0)));
+  // At the cap (two certified, two handshakes): a third client with a certificate gets in, in
+  // place of a handshake; the certified ones keep theirs.
+  TlsClient third(server.endpoint(), certified);
+  CHECK(third.request(http::verb::get, "/metrics").body() == NumberedLines::whole(kSmallPage));
+  CHECK(first.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+  CHECK(second.request(http::verb::get, "/-/healthy").result() == http::status::ok);
+}
+
+TEST_CASE("password checks wait in a bounded queue: a flood is answered 503 and closed", "[http][auth]") {
+  Setup setup;
+  // Cost 12: each check takes a while, so the queue fills.
+  RunningServer server(routes(), setup.config("basic_auth_users:\n  prometheus: " + bcrypt_hash("pw", 12) + "\n"));
+  asio::io_context io;
+  std::vector<tcp::socket> flood;
+  for (int i = 0; i < 16; ++i) {
+    flood.emplace_back(io).connect(server.endpoint());
+    http::request<http::string_body> request(http::verb::get, "/metrics", 11);
+    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::authorization, basic("prometheus", "wrong" + std::to_string(i)));
+    http::write(flood.back(), request);
+  }
+  int unauthorized = 0;
+  int overloaded = 0;
+  for (auto& socket : flood) {
+    beast::flat_buffer buffer;
+    Response response;
+    http::read(socket, buffer, response);
+    if (response.result() == http::status::unauthorized) ++unauthorized;
+    if (response.result() == http::status::service_unavailable) {
+      ++overloaded;
+      CHECK_FALSE(response.keep_alive());
+      CHECK(closed_within(socket.native_handle(), std::chrono::seconds(5)));
+    }
+  }
+  // Eight waiting (and one running, unless the password thread had not yet taken it) when the
+  // rest came.
+  CHECK(overloaded >= 1);
+  CHECK(unauthorized >= 8);
+  CHECK(unauthorized + overloaded == 16);
 }

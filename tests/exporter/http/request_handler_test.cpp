@@ -51,6 +51,17 @@ HttpRequestFacts facts(std::string_view method, std::string_view target, std::st
   return f;
 }
 
+// A GET of the metrics page with other framing facts (RFC 9112).
+HttpRequestFacts framed(unsigned version, std::size_t host_fields, std::size_t transfer_encoding_fields = 0,
+                        std::string_view transfer_encoding = "") {
+  HttpRequestFacts f = facts("GET", "/metrics");
+  f.version = version;
+  f.host_fields = host_fields;
+  f.transfer_encoding_fields = transfer_encoding_fields;
+  f.transfer_encoding = transfer_encoding;
+  return f;
+}
+
 const Row kRows[] = {
     // Routes.
     {"the metrics page", facts("GET", "/metrics"), true, K::metrics, 200, false, true, false, ""},
@@ -69,6 +80,21 @@ const Row kRows[] = {
     {"HEAD of an unknown path has no body", facts("HEAD", "/nope"), true, K::simple, 404, true, true, false, "Not Found\n"},
     {"POST to a known path", facts("POST", "/metrics"), true, K::simple, 405, false, true, false, "Method Not Allowed\n"},
     {"the path before the method", facts("DELETE", "/nope"), true, K::simple, 404, false, true, false, "Not Found\n"},
+    // Framing (RFC 9112): 400 and close, before anything else.
+    {"HTTP/1.1 without Host", framed(11, 0), true, K::simple, 400, false, false, false, "Bad Request\n"},
+    {"HTTP/1.1 with two Host fields", framed(11, 2), true, K::simple, 400, false, false, false, "Bad Request\n"},
+    {"HTTP/1.0 needs no Host", framed(10, 0), true, K::metrics, 200, false, true, false, ""},
+    {"Transfer-Encoding: chunked", framed(11, 1, 1, "chunked"), true, K::metrics, 200, false, true, false, ""},
+    {"Transfer-Encoding: Chunked, any case", framed(11, 1, 1, " Chunked "), true, K::metrics, 200, false, true, false,
+     ""},
+    {"Transfer-Encoding: xchunked", framed(11, 1, 1, "xchunked"), true, K::simple, 400, false, false, false,
+     "Bad Request\n"},
+    {"Transfer-Encoding: chunked, identity", framed(11, 1, 1, "chunked, identity"), true, K::simple, 400, false, false,
+     false, "Bad Request\n"},
+    {"Transfer-Encoding: gzip, chunked", framed(11, 1, 1, "gzip, chunked"), true, K::simple, 400, false, false, false,
+     "Bad Request\n"},
+    {"two Transfer-Encoding fields", framed(11, 1, 2, "chunked"), true, K::simple, 400, false, false, false,
+     "Bad Request\n"},
 };
 
 }  // namespace
@@ -102,6 +128,9 @@ TEST_CASE("request handler: unreadable requests and failed routes", "[http]") {
   CHECK(failed.status == 500);
   CHECK(failed.head);
   CHECK_FALSE(failed.keep_alive);
+  const ResponsePlan overloaded = HttpRequestHandler::overloaded(facts("GET", "/metrics"));
+  CHECK(overloaded.status == 503);
+  CHECK_FALSE(overloaded.keep_alive);
 }
 
 TEST_CASE("request handler: basic authentication comes before routing", "[http][auth]") {
@@ -118,6 +147,14 @@ TEST_CASE("request handler: basic authentication comes before routing", "[http][
     const ResponsePlan plan = handler.handle(facts("GET", "/nope"), loaded.config.get(), verified, true);
     CHECK(plan.status == 401);
     CHECK(plan.authenticate_header);
+    CHECK_FALSE(plan.authenticated);
+  }
+  SECTION("a request that cannot be framed is refused before its credentials are looked at") {
+    HttpRequestFacts no_host = alice;
+    no_host.host_fields = 0;
+    const ResponsePlan plan = handler.handle(no_host, loaded.config.get(), verified, true);
+    CHECK(plan.status == 400);
+    CHECK_FALSE(plan.authenticated);
   }
   SECTION("a known user's new password is checked against the user's hash, off the handler") {
     const ResponsePlan plan = handler.handle(alice, loaded.config.get(), verified, true);
@@ -127,7 +164,9 @@ TEST_CASE("request handler: basic authentication comes before routing", "[http][
     CHECK(plan.password_hash.rfind("$2y$12$", 0) == 0);
     // Then: a match routes (this path is unknown: 404), a mismatch is a 401.
     CHECK(handler.after_password_check(alice, true).status == 404);
+    CHECK(handler.after_password_check(alice, true).authenticated);
     CHECK(handler.after_password_check(alice, false).status == 401);
+    CHECK_FALSE(handler.after_password_check(alice, false).authenticated);
   }
   SECTION("an unknown user costs a decoy as dear as the dearest hash") {
     const ResponsePlan plan = handler.handle(mallory, loaded.config.get(), verified, true);
@@ -139,6 +178,7 @@ TEST_CASE("request handler: basic authentication comes before routing", "[http][
     const ResponsePlan first = handler.handle(alice, loaded.config.get(), verified, true);
     verified.insert(first.credentials, first.password_hash);
     CHECK(handler.handle(alice, loaded.config.get(), verified, true).status == 404);
+    CHECK(handler.handle(alice, loaded.config.get(), verified, true).authenticated);
   }
   SECTION("once the server stops, no password can be checked: 401") {
     CHECK(handler.handle(alice, loaded.config.get(), verified, false).status == 401);

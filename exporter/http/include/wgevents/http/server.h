@@ -25,7 +25,8 @@
 // local_endpoint() may be called from any thread. One exception to "single": when a WebConfig is
 // given, a thread of the server's own checks passwords, since a bcrypt check takes tens of
 // milliseconds that the inputs on the io_context must not wait for. It touches nothing but the
-// password and hash it is given, and hands the answer back to the io_context.
+// password and hash it is given, and hands the answer back to the io_context. At most 8 checks
+// wait for it; a request that finds them all taken gets 503 and the connection closes.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -58,15 +59,28 @@ struct HttpRoutes {
 };
 
 struct HttpServerLimits {
-  // How long a connection may take to send a complete request (including a keep-alive connection
-  // waiting for its next one), and how long a client may take to accept one piece of a response.
-  // Bounds what a silent or stalled client holds: a socket and, mid-scrape, a ChunkSource.
+  // How long a keep-alive connection may wait for its next request, and how long a client may
+  // take to accept one piece of a response. Bounds what a silent or stalled client holds: a socket
+  // and, mid-scrape, a ChunkSource.
   std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(30);
+  // How long a request may take to arrive whole once its first bytes have (slowloris), and the
+  // first one once the connection is open. Prometheus and curl send a request in one piece.
+  std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(5);
+  // How long a TLS handshake may take, from the connection's opening.
+  std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(5);
+  // A response piece not taken after this long makes the connection slow: at the cap it may give
+  // way to a new one from another address, as may one whose request did not arrive in one piece.
+  std::chrono::steady_clock::duration slow_after = std::chrono::seconds(1);
   // Concurrent connections. Scrapers and probes need a handful, and each metrics response may hold
   // a ChunkSource and a ~300 KiB gzip state. At the cap, a new connection takes the place of the
-  // one that has waited longest for a request of which nothing has arrived yet (a keep-alive
-  // connection between requests, or one that has sent nothing); if every connection is receiving
-  // a request or answering one, the new one is accepted and closed at once.
+  // one that gives way most readily: one that has sent nothing or is in its TLS handshake, else
+  // one between requests, else a slow one (see slow_after) or one waiting for a password check,
+  // these only to a newcomer from an address holding fewer connections than theirs; among those,
+  // one from the address holding the most connections, then the oldest. A connection
+  // being served that keeps up, or an authenticated one (a verified client certificate, or a
+  // password that passed on its last request), gives way to nobody; if every connection is such,
+  // the new one is accepted and closed at once. TLS handshakes may hold half the slots; past that
+  // a new connection takes the place of a handshake.
   std::size_t max_connections = 64;
 };
 
@@ -76,7 +90,7 @@ inline constexpr std::size_t kHttpMaxRequestHeaderBytes = 8 * 1024;
 inline constexpr std::size_t kHttpMaxRequestBodyBytes = 1024;
 
 class HttpListener;         // the listening socket and its connections (src/listener.h)
-class PasswordCheckThread;  // where bcrypt runs; defined in server.cpp
+class PasswordCheckThread;  // where bcrypt runs (src/password_checks.h)
 
 class HttpServer {
  public:
@@ -107,9 +121,9 @@ class HttpServer {
   // file takes effect at once: basic authentication and headers for every request from now on,
   // TLS certificates and policy for connections accepted from now on (open connections keep the
   // TLS session they have). A bad file changes nothing; the answer is then one line saying what is
-  // wrong (as WebConfigLoad::error), else empty. A file that would turn TLS on or off is refused
-  // too: whether the port speaks TLS is fixed at start, so an edit cannot quietly drop it. Without
-  // a WebConfig there is nothing to read: returns empty.
+  // wrong (as WebConfigLoad::error), else empty. A file that would turn TLS on or off, or remove
+  // authentication, is refused too (reload_refusal(), web_config.h): an edit or a half-written
+  // file cannot quietly drop either. Without a WebConfig there is nothing to read: returns empty.
   std::string reload_web_config();
 
   // The configuration in effect; null without one.
