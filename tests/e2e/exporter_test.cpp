@@ -239,7 +239,7 @@ TEST_CASE("the JSON log format writes every record, runtime errors included, as 
                         std::to_string(busy.port) + ": ") != std::string::npos);
 }
 
-TEST_CASE("SIGHUP reloads --web.config.file; a bad file is one logfmt line and the old settings stay") {
+TEST_CASE("SIGHUP reloads --web.config.file, a bad file is one logfmt line and the old settings stay") {
   namespace fs = std::filesystem;
   std::string dir = (fs::temp_directory_path() / "wgevents-e2e-XXXXXX").string();
   REQUIRE(mkdtemp(dir.data()) != nullptr);

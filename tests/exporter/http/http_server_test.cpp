@@ -615,7 +615,7 @@ TEST_CASE("a request must arrive whole within the request timeout of its first b
   }
 }
 
-TEST_CASE("at the cap, slow clients give way to other hosts; one served that keeps up never does", "[http]") {
+TEST_CASE("at the cap, slow clients give way to other hosts, one served that keeps up never does", "[http]") {
   // An endless page that counts how many of it are open: a connection's page goes with it.
   struct CountedEndless : ChunkSource {
     explicit CountedEndless(std::atomic<int>& open) : open(open) { ++open; }

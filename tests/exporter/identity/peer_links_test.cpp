@@ -92,7 +92,7 @@ TEST_CASE("creation order links when every table peer's creation was seen") {
   }
 }
 
-TEST_CASE("endpoint and creation order agreeing link; disagreeing leave the peer unresolved") {
+TEST_CASE("endpoint and creation order agreeing link, disagreeing leave the peer unresolved") {
   const auto table = table_of({ep("192.0.2.1", 1), ep("192.0.2.2", 2)});
   SECTION("agree") {
     const std::vector<TrackedPeer> tracked = {{3, PeerNaming::kernel_id, ep("192.0.2.1", 1), true}, {5, PeerNaming::kernel_id, {}, true}};
@@ -130,7 +130,7 @@ TEST_CASE("an interface without a table leaves every tracked id unresolved") {
   CHECK(no_table_links(tracked).unresolved == 2);
 }
 
-TEST_CASE("a userspace peer's key abbreviation links it; an abbreviation two keys share links nothing") {
+TEST_CASE("a userspace peer's key abbreviation links it, an abbreviation two keys share links nothing") {
   auto table = table_of({Endpoint{}, Endpoint{}}, TableSource::userspace);
   table.peers[0].public_key = *parse_base64_key("CNYkaRyvxhVR03yIO99cQHi/sXstLvSlA88euaCOv0M=");
   table.peers[1].public_key = *parse_base64_key("nyqEIjcaghcYW9x7eOOY+OwhTPumKV+pSXK+MYVJvmA=");

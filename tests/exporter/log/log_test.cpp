@@ -91,7 +91,7 @@ TEST_CASE("values from outside keep their field and their line") {
   }
 }
 
-TEST_CASE("a plain token stays bare; anything else is quoted") {
+TEST_CASE("a plain token stays bare, anything else is quoted") {
   CHECK(wgevents::logfmt_value("/dev/kmsg") == "/dev/kmsg");
   CHECK(wgevents::logfmt_value("a b") == "\"a b\"");
   CHECK(wgevents::logfmt_value("") == "\"\"");

@@ -53,7 +53,7 @@ std::size_t bucket_of(const DurationHistogram<N>& h) {
 
 }  // namespace
 
-TEST_CASE("a round trip runs from the initiation sent to its response; the series to the keypair") {
+TEST_CASE("a round trip runs from the initiation sent to its response, the series to the keypair") {
   Timeline t;
   t.line(kInit, 100.000);
   t.line(kResponse, 100.080);
@@ -240,7 +240,7 @@ TEST_CASE("a saved kernel log is timed by its printk stamps") {
   CHECK(c.rtt() == Approx(0.0405).margin(1e-6));
 }
 
-TEST_CASE("RFC 5424 stamps with a fraction time the line; whole-second replays give no durations") {
+TEST_CASE("RFC 5424 stamps with a fraction time the line, whole-second replays give no durations") {
   SECTION("a fraction, replayed or live") {
     for (Transport transport : {Transport::file, Transport::udp}) {
       Clocked c;
