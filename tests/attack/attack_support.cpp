@@ -205,7 +205,10 @@ void check_targets(const AttackResult& result) {
   CHECK(result.success() >= 95.0);
   if (!under_address_sanitizer()) CHECK(result.hwm_kib < 64 * 1024);
   CHECK(result.shutdown.code == 0);
-  CHECK(result.shutdown.took < std::chrono::seconds(1));
+  // The one-second promise (docs/cli.md) is held in the optimised build; AddressSanitizer's
+  // build runs several times slower, and closing 64 TLS connections there took 1.4 s once on a
+  // loaded 2-core machine.
+  CHECK(result.shutdown.took < std::chrono::seconds(under_address_sanitizer() ? 3 : 1));
 }
 
 }  // namespace wgevents::testing
