@@ -1,4 +1,5 @@
-// The listening half shared by the TCP and TLS syslog inputs: the acceptor, the cap on
+// The listening half shared by the TCP and TLS syslog inputs: the acceptor (net::Acceptor, the
+// web port's too), the cap on
 // concurrent senders, the --syslog.allowed-sources check, and the set of open connections.
 //
 // At the cap, a new sender takes the place of one that has not proven itself: one still in its
@@ -12,8 +13,9 @@
 //
 // A sender over the cap that finds no such place, or outside the allowed sources, is accepted
 // and closed at once and counted with on_connection_refused(transport), so that it sees the
-// refusal instead of hanging in the backlog, and holds no slot. Running out of descriptors or memory pauses
-// accepting for 100 ms rather than spinning on a backlog that cannot be taken.
+// refusal instead of hanging in the backlog, and holds no slot. Running out of descriptors or
+// memory pauses accepting (net::Acceptor::kRetryDelay) rather than spinning on a backlog that
+// cannot be taken.
 //
 // `Connection` is the input's own per-sender class: made by the factory, started once it is
 // registered, closed by stop(), and removing itself with forget() when it closes.
@@ -37,6 +39,7 @@
 
 #include "message.h"
 #include "socket_address.h"
+#include "wgevents/net/acceptor.h"
 #include "wgevents/net/slot_policy.h"
 
 namespace wgevents {
@@ -56,43 +59,25 @@ class ConnectionListener {
   ConnectionListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
                      Transport transport, MessageSink& sink, std::size_t max_connections,
                      Factory make_connection)
-      : io_(io), endpoint_(endpoint), transport_(transport), sink_(sink), max_connections_(max_connections),
-        make_connection_(std::move(make_connection)), acceptor_(io), accept_retry_timer_(io) {}
+      : endpoint_(endpoint), transport_(transport), sink_(sink), max_connections_(max_connections),
+        make_connection_(std::move(make_connection)),
+        acceptor_(io, [this](boost::asio::ip::tcp::socket socket) { on_accepted(std::move(socket)); }) {}
   ConnectionListener(const ConnectionListener&) = delete;
   ConnectionListener& operator=(const ConnectionListener&) = delete;
 
   // Opens, binds (with SO_REUSEADDR, so a restart does not wait out TIME_WAIT) and listens,
   // then accepts senders. Returns the failure with nothing left open.
-  boost::system::error_code start() {
-    boost::system::error_code ec;
-    acceptor_.open(endpoint_.protocol(), ec);
-    if (!ec) acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint_, ec);
-    if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      boost::system::error_code ignored;
-      acceptor_.close(ignored);
-      return ec;
-    }
-    accept();
-    return {};
-  }
+  boost::system::error_code start() { return acceptor_.start(endpoint_); }
 
   // Closes the acceptor and every connection. Idempotent.
   void stop() {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    accept_retry_timer_.cancel();
+    acceptor_.stop();
     auto connections = std::move(connections_);
     connections_.clear();
     for (auto& [raw, connection] : connections) connection->close();
   }
 
-  boost::asio::ip::tcp::endpoint local_endpoint() const {
-    boost::system::error_code ec;
-    auto endpoint = acceptor_.local_endpoint(ec);
-    return ec ? boost::asio::ip::tcp::endpoint() : endpoint;
-  }
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
   std::size_t connection_count() const { return connections_.size(); }
   Transport transport() const { return transport_; }
@@ -101,26 +86,6 @@ class ConnectionListener {
   void forget(Connection* connection) { connections_.erase(connection); }
 
  private:
-  void accept() {
-    acceptor_.async_accept(io_, [this](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-      if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        on_accepted(std::move(socket));
-      } else if (ec == boost::asio::error::no_descriptors || ec == boost::asio::error::no_memory ||
-                 ec == boost::asio::error::no_buffer_space ||
-                 ec == boost::system::errc::too_many_files_open_in_system) {
-        accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-        accept_retry_timer_.async_wait([this](boost::system::error_code wait_ec) {
-          if (wait_ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
-          accept();
-        });
-        return;
-      }
-      // Other errors concern the one connection that failed (it was reset before we took it).
-      accept();
-    });
-  }
-
   // Closes the connection that gives way most readily to a newcomer from `newcomer`
   // (`handshakes_only`: among those in their handshake); false if none may.
   bool make_room(const std::string& newcomer, bool handshakes_only) {
@@ -168,14 +133,12 @@ class ConnectionListener {
     connection->start();
   }
 
-  boost::asio::io_context& io_;
   boost::asio::ip::tcp::endpoint endpoint_;  // where to listen
   Transport transport_;
   MessageSink& sink_;
   std::size_t max_connections_;
   Factory make_connection_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer accept_retry_timer_;
+  net::Acceptor acceptor_;  // calls on_accepted() until stopped
   // Every open connection. A connection's pending handlers own it as well.
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   net::SlotChooser chooser_;

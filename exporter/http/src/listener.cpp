@@ -10,11 +10,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
-namespace {
-// After an accept failure such as EMFILE, wait before trying again rather than spin.
-constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
-}  // namespace
-
 std::string address_key_of(const tcp::socket& socket) {
   error_code ec;
   const tcp::endpoint remote = socket.remote_endpoint(ec);
@@ -30,8 +25,7 @@ std::string address_key_of(const tcp::socket& socket) {
 HttpListener::HttpListener(asio::io_context& io, HttpRoutes routes, HttpServerLimits limits,
                            std::shared_ptr<const WebConfig> web_config)
     : io_(io),
-      acceptor_(io),
-      accept_retry_(io),
+      acceptor_(io, [this](tcp::socket socket) { on_accept(std::move(socket)); }),
       routes_(std::move(routes)),
       limits_(limits),
       web_config_(std::move(web_config)) {
@@ -45,20 +39,8 @@ HttpListener::HttpListener(asio::io_context& io, HttpRoutes routes, HttpServerLi
 
 error_code HttpListener::start(const tcp::endpoint& endpoint) {
   if (started_ || stopped_) return {};
-  error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  // Lets a restarted exporter bind while connections of the previous one sit in TIME_WAIT; on
-  // Linux it does not allow two listeners on one port.
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error_code ignored;
-    acceptor_.close(ignored);
-    return ec;
-  }
+  if (error_code ec = acceptor_.start(endpoint)) return ec;
   started_ = true;
-  do_accept();
   return {};
 }
 
@@ -69,28 +51,13 @@ void HttpListener::stop() {
   // bcrypt run at most.
   if (password_checks_ != nullptr) password_checks_->stop();
   password_checks_ = nullptr;
-  error_code ignored;
-  acceptor_.close(ignored);
-  accept_retry_.cancel();
+  acceptor_.stop();
   // close() does not destroy a connection (its pending handler holds it), so iterating is safe.
   for (HttpConnectionBase* connection : connections_) connection->close();
 }
 
-void HttpListener::do_accept() {
-  acceptor_.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
-    self->on_accept(ec, std::move(socket));
-  });
-}
-
-void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
+void HttpListener::on_accept(tcp::socket socket) {
   if (stopped_) return;
-  if (ec) {
-    accept_retry_.expires_after(kAcceptRetryDelay);
-    accept_retry_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
-      if (!wait_ec && !self->stopped_) self->do_accept();
-    });
-    return;
-  }
   const bool tls = web_config_ && web_config_->tls();
   const std::string newcomer = address_key_of(socket);
   // Handshakes have their own budget: past it, a new connection takes the place of a handshake,
@@ -100,7 +67,6 @@ void HttpListener::on_accept(const error_code& ec, tcp::socket socket) {
     start_http_connection(shared_from_this(), std::move(socket), tls ? web_config_ : nullptr);
   }
   // Otherwise the socket closes as it goes out of scope: the client sees the connection end.
-  do_accept();
 }
 
 // At the cap: makes room by closing the connection that gives way most readily

@@ -24,6 +24,7 @@
 #include "password_checks.h"
 #include "request_handler.h"
 #include "wgevents/http/server.h"
+#include "wgevents/net/acceptor.h"
 #include "wgevents/net/slot_policy.h"
 
 namespace wgevents {
@@ -64,10 +65,7 @@ class HttpListener : public std::enable_shared_from_this<HttpListener> {
   boost::system::error_code start(const boost::asio::ip::tcp::endpoint& endpoint);
   void stop();
 
-  boost::asio::ip::tcp::endpoint local_endpoint() const {
-    boost::system::error_code ignored;
-    return acceptor_.local_endpoint(ignored);
-  }
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   boost::asio::io_context& io() { return io_; }
   const HttpRoutes& routes() const { return routes_; }
   const HttpRequestHandler& handler() const { return handler_; }
@@ -91,16 +89,14 @@ class HttpListener : public std::enable_shared_from_this<HttpListener> {
   void remove(HttpConnectionBase* connection) { connections_.erase(connection); }
 
  private:
-  void do_accept();
-  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::asio::ip::tcp::socket socket);
   // Closes the connection that gives way most readily to a newcomer from address `newcomer`
   // (`handshakes_only`: among those in their TLS handshake); false if none may.
   bool make_room(const std::string& newcomer, bool handshakes_only);
   std::size_t handshakes() const;
 
   boost::asio::io_context& io_;
-  boost::asio::ip::tcp::acceptor acceptor_;  // the listening socket
-  boost::asio::steady_timer accept_retry_;   // paces accepting after a failure (out of descriptors)
+  net::Acceptor acceptor_;  // the listening socket; calls on_accept() until stopped
   HttpRoutes routes_;
   HttpRequestHandler handler_{routes_};      // decides each answer; no I/O
   HttpServerLimits limits_;
