@@ -8,9 +8,15 @@ incrementally and runs the tests that concern that code (a CTest subset). A defe
 source is put back after each defect, also when the run is interrupted.
 
     tests/mutation/run.py [--build-dir build-mutation] [--jobs 1] [--only REGEX]
+    tests/mutation/run.py --check [--build-dir build]
 
 Slow (a rebuild and a test run per defect): not part of CI. Results and the score go in
 docs/reliability.md. Exit status 0 when every scored defect was caught, 1 otherwise.
+
+--check changes nothing and builds nothing: it checks that the list is still true to the code
+(each defect's text occurs exactly once in its file and its replacement differs; names are
+unique) and, when the build directory has tests, that each defect selects at least one CTest
+test. CTest runs it in every build (mutation_defects_current), so the list cannot rot.
 """
 import argparse
 import json
@@ -56,12 +62,50 @@ def subset(tests, patterns):
     return chosen
 
 
+def check(build_dir):
+    """Every problem with the list, as sentences; none when it is true to the code."""
+    problems = []
+    keys = {"name", "file", "find", "put", "tests"}
+    names = set()
+    tests = test_programs(build_dir) if (build_dir / "CTestTestfile.cmake").exists() else None
+    for defect in DEFECTS:
+        name = defect.get("name", "?")
+        missing = keys - defect.keys()
+        unknown = defect.keys() - keys - {"equivalent"}
+        if missing or unknown:
+            problems.append(f"{name}: missing {sorted(missing)}, unknown {sorted(unknown)}")
+            continue
+        if name in names:
+            problems.append(f"{name}: two defects have this name")
+        names.add(name)
+        path = REPO / defect["file"]
+        if not path.is_file():
+            problems.append(f"{name}: no file {defect['file']}")
+            continue
+        count = path.read_text().count(defect["find"])
+        if count != 1:
+            problems.append(f"{name}: its text occurs {count} times in {defect['file']}, not once")
+        if defect["find"] == defect["put"]:
+            problems.append(f"{name}: the replacement is the original text")
+        if tests is not None and not subset(tests, defect["tests"]):
+            problems.append(f"{name}: its patterns {defect['tests']} select no CTest test")
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build-dir", default="build-mutation")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", default="", help="only the defects whose name matches")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that the list is true to the code; change nothing")
     args = parser.parse_args()
+    if args.check:
+        problems = check(Path(args.build_dir).resolve())
+        for problem in problems:
+            print("stale defect: " + problem)
+        print(f"{len(DEFECTS)} defects, {len(problems)} problems")
+        sys.exit(1 if problems or len(DEFECTS) < 20 else 0)
     # SIGTERM unwinds like Ctrl-C, so the file being changed is put back.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     build_dir = (REPO / args.build_dir).resolve()
