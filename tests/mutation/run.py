@@ -5,7 +5,8 @@ Puts each defect of tests/mutation/defects.py into the source, one at a time, re
 incrementally and runs the tests that concern that code (a CTest subset). A defect is
 `caught` when a test fails, `survived` when every test passes (a gap in the suite),
 `no build` when it does not compile, `stale` when its text is no longer in the file. The
-source is put back after each defect, also when the run is interrupted.
+source is put back after each defect, also when the run is interrupted. First, every selected
+test must pass on the unchanged source, or nothing is scored.
 
     tests/mutation/run.py [--build-dir build-mutation] [--jobs 1] [--only REGEX]
     tests/mutation/run.py --check [--build-dir build]
@@ -62,6 +63,13 @@ def subset(tests, patterns):
     return chosen
 
 
+def ctest(build_dir, jobs, names, log):
+    """Runs exactly the named tests; their exit status."""
+    pattern = "|".join("^" + re.escape(name) + "$" for name in names)
+    return run(["ctest", "--test-dir", str(build_dir), "-j", str(jobs), "--timeout", "300",
+                "-R", pattern], log, timeout=1800)
+
+
 def check(build_dir):
     """Every problem with the list, as sentences; none when it is true to the code."""
     problems = []
@@ -106,8 +114,10 @@ def main():
             print("stale defect: " + problem)
         print(f"{len(DEFECTS)} defects, {len(problems)} problems")
         sys.exit(1 if problems or len(DEFECTS) < 20 else 0)
-    # SIGTERM unwinds like Ctrl-C, so the file being changed is put back.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    # Ctrl-C, SIGTERM and a closed terminal unwind through the `finally` that puts the changed
+    # file back (set here, as a shell starting this in the background ignores SIGINT).
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, lambda *_: sys.exit(1))
     build_dir = (REPO / args.build_dir).resolve()
     log = build_dir / "mutation.log"
 
@@ -125,6 +135,14 @@ def main():
     tests = test_programs(build_dir)
 
     defects = [d for d in DEFECTS if re.search(args.only, d["name"])]
+    # Every test the defects select must pass on the unchanged source first: a test failing
+    # anyway would count every defect it runs for as caught.
+    baseline = sorted({name for d in defects for name in subset(tests, d["tests"])})
+    with open(log, "a") as out:
+        out.write("\n=== unchanged source\n")
+    if baseline and ctest(build_dir, args.jobs, baseline, log) != 0:
+        sys.exit(f"a selected test fails on the unchanged source (see {log}): fix it before scoring")
+    print(f"unchanged source: the {len(baseline)} selected tests pass", flush=True)
     results = []
     for number, defect in enumerate(defects, 1):
         path = REPO / defect["file"]
@@ -143,9 +161,7 @@ def main():
                 if run(["cmake", "--build", str(build_dir), "-j", str(args.jobs)], log) != 0:
                     verdict = "no build"
                 else:
-                    names = "|".join("^" + re.escape(name) + "$" for name in chosen)
-                    status = run(["ctest", "--test-dir", str(build_dir), "-j", str(args.jobs),
-                                  "--timeout", "300", "-R", names], log, timeout=1800)
+                    status = ctest(build_dir, args.jobs, chosen, log)
                     verdict = "caught" if status != 0 else "survived"
             finally:
                 path.write_text(original)
