@@ -35,15 +35,23 @@ from defects import DEFECTS  # noqa: E402
 
 
 def run(command, log, timeout=None):
+    """Runs a command in its own process group; on a timeout or an interruption the whole
+    group (ninja's compilers, ctest's tests) is killed and reaped before this returns, so no
+    compiler writes an object of a changed file after the file has been put back."""
     with open(log, "a") as out:
         out.write("$ " + " ".join(command) + "\n")
         out.flush()
+        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         try:
-            return subprocess.run(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=timeout).returncode
+            return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             out.write("timed out\n")
             return 124
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def test_programs(build_dir):
