@@ -87,6 +87,12 @@ DEFECTS = [
          put="(void)slot;",
          tests=[r"state_test", r"^exporter_(e2e_)?test$"]),
 
+    dict(name="state: one interface more than --interfaces.max is taken",
+         file="exporter/state/wireguard_state.cpp",
+         find="if (interfaces_per_host_[host] >= limits_.max_interfaces ||",
+         put="if (interfaces_per_host_[host] > limits_.max_interfaces ||",
+         tests=[r"state_test", r"^exporter_(e2e_)?test$", r"wgevents_hardening_test"]),
+
     # --- inputs ---------------------------------------------------------------------------------
     dict(name="kmsg: records the kernel overwrote are not reported",
          file="exporter/inputs/kmsg_input.cpp",
@@ -114,6 +120,17 @@ DEFECTS = [
          put="    if (length > kMaxFrameBytes + 1) return fail();\n",
          tests=[r"wgevents_inputs_test", r"frame_decoder_fuzzer_corpus_replay"]),
 
+    dict(name="udp: the kernel's drop counter wrapping past 2^32 loses the drops",
+         file="exporter/inputs/udp_input.h",
+         find="    return current - previous;\n",
+         put="    return current > previous ? current - previous : 0;\n",
+         tests=[r"wgevents_inputs_test"]),
+    dict(name="inputs: --syslog.allowed-sources lets every sender in",
+         file="exporter/pipeline.h",
+         find="bool accepts(const MessageSource& source) const override { return allowed(source); }",
+         put="bool accepts(const MessageSource& source) const override { (void)source; return true; }",
+         tests=[r"^exporter_(e2e_)?test$", r"wgevents_hardening_test"]),
+
     # --- metrics page ---------------------------------------------------------------------------
     dict(name="metrics page: a double quote in a label value is not escaped",
          file="exporter/metrics/metrics_page.cpp",
@@ -125,6 +142,21 @@ DEFECTS = [
          find="    if (endpoint.scope_id != 0) {",
          put="    if (false) {",
          tests=[r"state_test", r"^exporter_(e2e_)?test$"]),
+
+    dict(name="metrics page: a backslash in a label value is not escaped",
+         file="exporter/metrics/metrics_page.cpp",
+         find="""      case '\\\\': out += "\\\\\\\\"; break;\n""",
+         put="",
+         tests=[r"state_test", r"^exporter_(e2e_)?test$", r"wgevents_hardening_test"]),
+    dict(name="metrics page: a line feed in a label value is not escaped",
+         file="exporter/metrics/metrics_page.cpp",
+         find="""      case '\\n': out += "\\\\n"; break;\n""",
+         put="",
+         tests=[r"state_test", r"^exporter_(e2e_)?test$", r"wgevents_hardening_test"],
+         equivalent="no input lets a line feed into a label value: interface names stop at bytes up to"
+                    " 0x20, hosts must be printable ASCII, names files and wg-quick comments are read"
+                    " line by line, and the other values are fixed words, numbers and addresses;"
+                    " the escape is kept because the text format requires it"),
 
     # --- HTTP -----------------------------------------------------------------------------------
     dict(name="http: a gzip page is sent without Content-Encoding",
@@ -165,5 +197,15 @@ DEFECTS = [
          file="exporter/http/src/web_config.cpp",
          find="  SSL_CTX_set_min_proto_version(native, min_version);\n",
          put="",
+         tests=[r"web_config_test"]),
+    dict(name="web config: cipher_suites is ignored (the default list used)",
+         file="exporter/http/src/web_config.cpp",
+         find="if (cipher_list.empty()) cipher_list = kDefaultTls12CipherList;",
+         put="cipher_list = kDefaultTls12CipherList;",
+         tests=[r"web_config_test"]),
+    dict(name="web config: curve_preferences is ignored",
+         file="exporter/http/src/web_config.cpp",
+         find="if (!group_list.empty() && SSL_CTX_set1_groups_list(native, group_list.c_str()) != 1) {",
+         put="if (false && SSL_CTX_set1_groups_list(native, group_list.c_str()) != 1) {",
          tests=[r"web_config_test"]),
 ]
