@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target (fuzz/) for SECONDS each, starting from its seed corpus in
-# fuzz/corpus/<target>/, and prints what each run did: inputs executed, coverage (libFuzzer's
+# fuzz/corpus/<target>/ and the inputs that once failed in fuzz/regressions/<target>/ (a missing
+# folder is an error), and prints what each run did: inputs executed, coverage (libFuzzer's
 # edge and feature counts), corpus size, and the crashes found. Results: docs/reliability.md.
 #
 #   bench/fuzz.sh [SECONDS]                 # 600 (ten minutes) per target
@@ -25,6 +26,14 @@ case $FUZZ_BUILD_DIR in /*) ;; *) FUZZ_BUILD_DIR=$REPO/$FUZZ_BUILD_DIR ;; esac
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-parse_fuzzer frame_decoder_fuzzer peer_table_fuzzer}"
 need clang++
+# Every target has a folder of inputs that once failed; each run starts from them and the seeds.
+# A missing folder is an error: a moved or deleted folder would otherwise drop them unnoticed.
+for target in "${TARGETS[@]}"; do
+  if [[ ! -d $REPO/fuzz/regressions/$target ]]; then
+    echo "fuzz/regressions/$target is missing (see fuzz/regressions/README.md)" >&2
+    exit 1
+  fi
+done
 
 CC=clang CXX=clang++ cmake -S "$REPO" -B "$FUZZ_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DWGEVENTS_FUZZ=ON -DWGEVENTS_BUILD_TESTS=OFF -DWGEVENTS_BUILD_BENCH=OFF >/dev/null
@@ -44,7 +53,7 @@ for target in "${TARGETS[@]}"; do
   # -timeout: an input taking 10 s is a hang; -rss_limit_mb: one using 2 GiB is a leak.
   status=0
   "$FUZZ_BUILD_DIR/fuzz/$target" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/" "$found" "$REPO/fuzz/corpus/$target" \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "$found" "$REPO/fuzz/corpus/$target" "$REPO/fuzz/regressions/$target" \
     >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")

@@ -8,7 +8,8 @@
 // Meaning (kernel): the bytes also pick a row of the kernel's message table, a module, an interface
 // name and a value for each of the row's conversions (peer ids, endpoints in every form the
 // kernel prints, addresses, counts, errnos); the line is printed as the kernel would print it
-// and must parse back to that row's kind with exactly those values, every other field zero.
+// and must parse back to that row's kind with exactly those values, every other field zero; a
+// peer event's row (kEvents scope) names a peer, an interface event's none.
 #include <arpa/inet.h>
 
 #include <cmath>
@@ -217,6 +218,9 @@ void check_meaning(const wgevents::Parser& parser, Recipe recipe) {
     }
   }
   if (field != row.field_count) std::abort();
+  // The row's scope (kEvents) decides which family counts the event: a peer event's line
+  // names its peer, an interface event's line names none.
+  if ((wgevents::event_info(row.kind).scope == wgevents::EventScope::peer) != expected.has_peer) std::abort();
 
   const std::string line = module + ": " + ifname + ": " + body;
   const wgevents::ParseResult r = parser.parse(line);

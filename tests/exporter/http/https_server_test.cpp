@@ -127,6 +127,7 @@ struct TlsClientOptions {
   std::optional<fs::path> key;
   int max_version = 0;  // e.g. TLS1_2_VERSION; 0: OpenSSL's default
   std::string tls12_ciphers;  // OpenSSL's names; empty: OpenSSL's default
+  std::string groups;         // key exchange groups, OpenSSL's names; empty: OpenSSL's default
 };
 
 TlsClientOptions trusting(const fs::path& ca) {
@@ -183,6 +184,8 @@ class TlsClient {
       SSL_CTX_set_max_proto_version(context.native_handle(), options.max_version);
     if (!options.tls12_ciphers.empty())
       REQUIRE(SSL_CTX_set_cipher_list(context.native_handle(), options.tls12_ciphers.c_str()) == 1);
+    if (!options.groups.empty())
+      REQUIRE(SSL_CTX_set1_groups_list(context.native_handle(), options.groups.c_str()) == 1);
     return context;
   }
 
@@ -472,6 +475,25 @@ TEST_CASE("TLS 1.2 offers only ECDHE with AEAD ciphers unless cipher_suites says
   RunningServer server(routes(), setup.config(kTls + "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]\n"));
   CHECK(try_get(server.endpoint(), tls12_with("ECDHE-ECDSA-AES128-SHA"), "/metrics"));
   CHECK_FALSE(try_get(server.endpoint(), tls12_with("ECDHE-ECDSA-AES128-GCM-SHA256"), "/metrics"));
+}
+
+TEST_CASE("curve_preferences limits the key exchange to the groups it lists", "[http][tls]") {
+  Setup setup;
+  auto offering = [&](const std::string& groups) {
+    TlsClientOptions options = trusting(setup.file("ca.crt"));
+    options.groups = groups;
+    return options;
+  };
+  {
+    // Without a list, X25519 (what most clients offer first) is taken.
+    RunningServer server(routes(), setup.config(kTls));
+    CHECK(try_get(server.endpoint(), offering("X25519"), "/metrics"));
+  }
+  RunningServer server(routes(), setup.config(kTls + "  curve_preferences: [CurveP384]\n"));
+  const auto response = try_get(server.endpoint(), offering("P-384"), "/metrics");
+  REQUIRE(response);
+  CHECK(response->result() == http::status::ok);
+  CHECK_FALSE(try_get(server.endpoint(), offering("X25519:P-256"), "/metrics"));
 }
 
 TEST_CASE("basic authentication works without TLS too", "[http][auth]") {
