@@ -211,4 +211,34 @@ void check_targets(const AttackResult& result) {
   CHECK(result.shutdown.took < std::chrono::seconds(under_address_sanitizer() ? 3 : 1));
 }
 
+std::string flag(const std::string& name, int port) { return name + "=127.0.0.1:" + std::to_string(port); }
+
+void hold_connections(Attackers& attackers, int count, std::function<int()> open, std::function<void(int fd)> poke,
+                      std::chrono::milliseconds every) {
+  attackers.add([count, open, poke, every](const std::atomic<bool>& stop) {
+    std::vector<int> fds(static_cast<std::size_t>(count), -1);
+    while (!stop) {
+      for (int& fd : fds) {
+        if (fd >= 0 && closed_by_server(fd)) {
+          ::close(fd);
+          fd = -1;
+        }
+        if (fd < 0) {
+          fd = open();
+        } else if (poke) {
+          poke(fd);
+        }
+      }
+      std::this_thread::sleep_for(every);
+    }
+    for (int fd : fds) {
+      if (fd >= 0) ::close(fd);
+    }
+  });
+}
+
+bool send_text(int fd, const std::string& text) {
+  return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(text.size());
+}
+
 }  // namespace wgevents::testing

@@ -93,4 +93,20 @@ bool closed_by_server(int fd);
 // A TCP connection to 127.0.0.1:port with a small receive buffer, or -1.
 int connect_loopback(int port, int receive_buffer_bytes = 0, const char* source = nullptr);
 
+// "--name=127.0.0.1:port".
+std::string flag(const std::string& name, int port);
+// A kernel line's syslog header up to the module's prefix; the event's text follows.
+inline const std::string kHeader = "<4>Nov 24 10:00:00 gw1 kernel: wireguard: ";
+// The attackers' host; the victims' is 127.0.0.1 (both are loopback addresses).
+inline constexpr const char* kAttacker = "127.0.0.2";
+
+// `count` attackers' connections in one thread, each made by `open` (returns a socket or -1) and
+// made again as soon as the exporter closes it. `poke` runs on each live connection every
+// `every` (e.g. to send one more byte).
+void hold_connections(Attackers& attackers, int count, std::function<int()> open,
+                      std::function<void(int fd)> poke = {},
+                      std::chrono::milliseconds every = std::chrono::milliseconds(100));
+// Sends all of `text` at once without blocking; false if the socket took less.
+bool send_text(int fd, const std::string& text);
+
 }  // namespace wgevents::testing

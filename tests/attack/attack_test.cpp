@@ -24,9 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string flag(const std::string& name, int port) { return name + "=127.0.0.1:" + std::to_string(port); }
-
-const std::string kHeader = "<4>Nov 24 10:00:00 gw1 kernel: wireguard: ";
 
 // The values of label `name` on a page.
 std::set<std::string> values_of(const std::string& page, const std::string& name) {

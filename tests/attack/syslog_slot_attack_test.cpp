@@ -21,39 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string flag(const std::string& name, int port) { return name + "=127.0.0.1:" + std::to_string(port); }
-
-const std::string kHeader = "<4>Nov 24 10:00:00 gw1 kernel: wireguard: ";
-// The attacker's host; the real sender's is 127.0.0.1 (both are loopback addresses).
-constexpr const char* kAttacker = "127.0.0.2";
-
-// `count` attackers, each holding one connection made by `open` (returns a socket or -1) and
-// opening a new one as soon as the exporter closes it. `poke` runs on each live connection every
-// `every` (e.g. to send one more byte).
-void hold_connections(Attackers& attackers, int count, std::function<int()> open,
-                      std::function<void(int fd)> poke = {}, std::chrono::milliseconds every = 100ms) {
-  attackers.add([count, open, poke, every](const std::atomic<bool>& stop) {
-    std::vector<int> fds(static_cast<std::size_t>(count), -1);
-    while (!stop) {
-      for (int& fd : fds) {
-        if (fd >= 0 && closed_by_server(fd)) {
-          ::close(fd);
-          fd = -1;
-        }
-        if (fd < 0) fd = open();
-        else if (poke) poke(fd);
-      }
-      std::this_thread::sleep_for(every);
-    }
-    for (int fd : fds) {
-      if (fd >= 0) ::close(fd);
-    }
-  });
-}
-
-bool send_text(int fd, const std::string& text) {
-  return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(text.size());
-}
 
 // Whether the line that `send` sends (one event) is counted within 2 s: the sender got in, rather
 // than into a socket closed at once.

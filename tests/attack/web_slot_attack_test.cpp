@@ -27,11 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string flag(const std::string& name, int port) { return name + "=127.0.0.1:" + std::to_string(port); }
-
-const std::string kHeader = "<4>Nov 24 10:00:00 gw1 kernel: wireguard: ";
-// The attacker's host; the scraper's is 127.0.0.1 (both are loopback addresses).
-constexpr const char* kAttacker = "127.0.0.2";
 constexpr int kAttackConnections = 64;  // the web port's cap
 
 // user prometheus, password scrape-pw: bcrypt cost 10, as htpasswd -B makes it by default.
@@ -39,37 +34,6 @@ const std::string kUsersCost10 =
     "basic_auth_users:\n  prometheus: $2b$10$i1OcomYODPThTpdlcg9dTesANz2uagxbLscUv6DTGZDP1pthrlgiS\n";
 const std::string kCredentials = "Authorization: Basic cHJvbWV0aGV1czpzY3JhcGUtcHc=\r\n";
 const std::string kWrongCredentials = "Authorization: Basic cHJvbWV0aGV1czp3cm9uZw==\r\n";  // prometheus:wrong
-
-// `count` attackers' connections in one thread, each made by `open` (returns a socket or -1) and
-// made again as soon as the exporter closes it. `poke` runs on each live connection every
-// `every` (e.g. to send one more byte).
-void hold_connections(Attackers& attackers, int count, std::function<int()> open,
-                      std::function<void(int fd)> poke = {}, std::chrono::milliseconds every = 100ms) {
-  attackers.add([count, open, poke, every](const std::atomic<bool>& stop) {
-    std::vector<int> fds(static_cast<std::size_t>(count), -1);
-    while (!stop) {
-      for (int& fd : fds) {
-        if (fd >= 0 && closed_by_server(fd)) {
-          ::close(fd);
-          fd = -1;
-        }
-        if (fd < 0) {
-          fd = open();
-        } else if (poke) {
-          poke(fd);
-        }
-      }
-      std::this_thread::sleep_for(every);
-    }
-    for (int fd : fds) {
-      if (fd >= 0) ::close(fd);
-    }
-  });
-}
-
-bool send_text(int fd, const std::string& text) {
-  return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(text.size());
-}
 
 // Reads and drops what is waiting, without blocking.
 void drain(int fd) {

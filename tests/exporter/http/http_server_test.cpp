@@ -545,23 +545,7 @@ TEST_CASE("at the cap, with every connection busy, a new one is closed at once",
 
 namespace {
 
-// Whether the server closes the connection within `wait`, reading (and dropping) whatever it sends
-// first. The bound keeps a test from hanging on a server that never closes; the deadlines under
-// test are far shorter.
-bool closed_within(int fd, std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  char drain[16384];
-  while (true) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) return false;
-    pollfd readable{fd, POLLIN, 0};
-    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) return false;
-    const ssize_t n = ::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
-    if (n == 0) return true;
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET;
-  }
-}
+using wgevents::test::closed_within;
 bool closed_within(Client& client, std::chrono::milliseconds wait) {
   return closed_within(client.socket().native_handle(), wait);
 }

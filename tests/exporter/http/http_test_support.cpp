@@ -2,7 +2,11 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <zlib.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -72,6 +76,21 @@ std::string gunzip(const std::string& compressed) {
   inflateEnd(&stream);
   REQUIRE(rc == Z_STREAM_END);
   return out;
+}
+
+bool closed_within(int fd, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  char drain[16384];
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) return false;
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) return false;
+    const ssize_t n = ::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET;
+  }
 }
 
 }  // namespace wgevents::test

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -67,6 +68,11 @@ class RunningServer {
 
 // Inflates a gzip stream; the test fails if it is not one, complete.
 std::string gunzip(const std::string& compressed);
+
+// Whether the server closes the connection on socket `fd` within `wait`, reading (and dropping)
+// whatever it sends first. The bound keeps a test from hanging on a server that never closes;
+// the deadlines under test are far shorter.
+bool closed_within(int fd, std::chrono::milliseconds wait);
 
 // Reads and drops whatever comes until the connection ends (blocking); returns what ended it, e.g.
 // eof for a clean close.

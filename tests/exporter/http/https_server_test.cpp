@@ -46,6 +46,7 @@ using wgevents::HttpRoutes;
 using wgevents::HttpServer;
 using wgevents::HttpServerLimits;
 using wgevents::WebConfig;
+using wgevents::test::closed_within;
 using wgevents::test::gunzip;
 using wgevents::test::NumberedLines;
 using wgevents::test::read_until_closed;
@@ -647,23 +648,6 @@ TEST_CASE("stop() while a password is being checked still lets run() return", "[
 }
 
 namespace {
-
-// Whether the server closes the connection within `wait` (the bound keeps a test from hanging on
-// a server that never closes; the deadlines under test are far shorter).
-bool closed_within(int fd, std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  char drain[4096];
-  while (true) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) return false;
-    pollfd readable{fd, POLLIN, 0};
-    if (::poll(&readable, 1, static_cast<int>(left.count())) <= 0) return false;
-    const ssize_t n = ::recv(fd, drain, sizeof drain, MSG_DONTWAIT);
-    if (n == 0) return true;
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET;
-  }
-}
 
 // The first bytes of a ClientHello, and no more: a handshake that stalls.
 const std::string kHalfClientHello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
